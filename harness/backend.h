@@ -1,0 +1,60 @@
+// A backend runs a schedule's workers somewhere: all in this process
+// (`inproc`) or one process each (`fork`; later namespaces, containers, a
+// network share). The coordinator (harness/runner.h) drives it one op at a
+// time; every backend yields the same observations for a safe setup.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "harness/connection.h"
+#include "harness/vfs_shim.h"
+#include "model/observation.h"
+#include "model/schedule.h"
+
+namespace harvey::harness {
+
+// A worker paused inside an op at a VFS event.
+struct EventInfo {
+  VfsEvent event = VfsEvent::kWrite;
+  FileRole role = FileRole::kOther;
+  int64_t arg = 0;
+  uint64_t ordinal = 0;  // 1-based count of this event kind within the op
+};
+
+// Which events pause the running op (bit i = VfsEvent i) and what the
+// coordinator does there; on_event returns the mask for the rest of the op.
+struct PausePolicy {
+  uint32_t mask = 0;
+  std::function<uint32_t(const EventInfo&)> on_event;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+
+  // Starts a schedule on the (fresh) database at db_path: one worker per
+  // schedule worker, each with an open connection. Returns "" or one line
+  // saying what is missing.
+  virtual std::string Begin(const model::Schedule& s, const std::string& db_path) = 0;
+
+  // Runs one op on `worker`. A worker that dies yields rc::kWorkerDied.
+  virtual model::Observation Execute(int worker, const model::Op& op, int64_t step_index,
+                                     const PausePolicy* pause = nullptr) = 0;
+
+  // Closes every worker's connection, then checks the database from a fresh
+  // connection (run where the workers run).
+  virtual VerifyResult Finish() = 0;
+};
+
+// "inproc" or "fork". Returns nullptr and sets *error for an unknown name.
+std::unique_ptr<Backend> MakeBackend(std::string_view name, std::string* error);
+
+// The VFS seed of worker `index` under schedule seed `seed`.
+uint64_t WorkerSeed(uint64_t seed, int index);
+
+}  // namespace harvey::harness

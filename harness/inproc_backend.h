@@ -1,0 +1,27 @@
+// `inproc`: every worker's connection in this process, on this thread. The
+// fastest backend (for libFuzzer); SQLite's PRNG is per process here, so it
+// is seeded once per schedule rather than per worker.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "harness/backend.h"
+
+namespace harvey::harness {
+
+class InprocBackend : public Backend {
+ public:
+  std::string_view name() const override { return "inproc"; }
+  std::string Begin(const model::Schedule& s, const std::string& db_path) override;
+  model::Observation Execute(int worker, const model::Op& op, int64_t step_index,
+                             const PausePolicy* pause) override;
+  VerifyResult Finish() override;
+
+ private:
+  std::vector<std::unique_ptr<Connection>> conns_;
+  std::string db_path_;
+  model::Config config_;
+};
+
+}  // namespace harvey::harness

@@ -1,0 +1,58 @@
+// harvey: tries to disprove that SQLite's WAL mode is safe across a boundary.
+// This file only parses the command line; the work is in harness/cli_*.cc.
+#include <CLI/CLI.hpp>
+
+#include "harness/cli.h"
+#include "harness/interrupt.h"
+
+int main(int argc, char** argv) {
+  using namespace harvey::harness;
+  CLI::App app{"harvey: tries to disprove that SQLite's WAL mode is safe across a boundary"};
+  app.require_subcommand(1);
+
+  GenArgs gen;
+  auto* g = app.add_subcommand("gen", "Print a generated schedule");
+  g->add_option("--seed", gen.seed, "Schedule seed")->required();
+  g->add_option("--steps", gen.steps, "Steps")->check(CLI::Range(1, 100000));
+  g->add_option("--workers", gen.workers, "Workers")->check(CLI::Range(1, 8));
+
+  RunArgs run;
+  auto* r = app.add_subcommand("run", "Run one schedule file; exit 0 on pass, 1 on mismatch");
+  r->add_option("file", run.file, "Schedule file (harvey-schedule 1)")->required();
+  r->add_option("--boundary", run.boundary, "Where workers run")
+      ->check(CLI::IsMember({"fork", "inproc"}));
+  r->add_flag("--json", run.json, "Print one JSON object on stdout");
+  r->add_option("--scratch", run.scratch_parent, "Parent of the scratch directory");
+
+  FuzzArgs fuzz;
+  auto* f = app.add_subcommand("fuzz", "Generate and run schedules until a mismatch or the budget ends");
+  f->add_option("--boundary", fuzz.boundary, "Where workers run")
+      ->check(CLI::IsMember({"fork", "inproc"}));
+  auto* count = f->add_option("--count", fuzz.count, "Number of schedules")->check(CLI::PositiveNumber);
+  auto* time = f->add_option("--time", fuzz.time_s, "Time budget in seconds")->check(CLI::PositiveNumber);
+  count->excludes(time);
+  f->add_option("--seed", fuzz.seed, "Campaign seed (default: random, printed first)");
+  f->add_option("--out", fuzz.out_dir, "Where findings are written");
+  f->add_option("--steps", fuzz.steps, "Steps per schedule")->check(CLI::Range(1, 100000));
+  f->add_option("--workers", fuzz.workers, "Workers per schedule")->check(CLI::Range(1, 8));
+  f->add_flag("--json", fuzz.json, "Print one JSON object on stdout at the end");
+  f->add_option("--scratch", fuzz.scratch_parent, "Parent of the scratch directory");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  InstallInterruptHandlers();
+  if (g->parsed()) return CmdGen(gen);
+  if (r->parsed()) return CmdRun(run);
+  if (f->parsed()) {
+    if (!fuzz.count && !fuzz.time_s) {
+      std::fprintf(stderr, "harvey fuzz: give --count N or --time SECONDS\n");
+      return kExitUsage;
+    }
+    return CmdFuzz(fuzz);
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,61 @@
+#include "harness/report.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "model/format.h"
+
+namespace harvey::harness {
+
+std::string MismatchReport(const model::Mismatch& m) {
+  std::string r = "MISMATCH at " + m.where + " [" + m.failure_class + "]\n";
+  for (size_t i = 0; i < m.expected.size(); ++i) {
+    r += (i == 0 ? "  expected: " : "        or: ") + m.expected[i] + "\n";
+  }
+  r += "  observed: " + m.observed + "\n";
+  return r;
+}
+
+nlohmann::json ToJson(const model::Mismatch& m) {
+  return nlohmann::json{{"step", m.step},           {"oracle", m.oracle},
+                        {"class", m.failure_class}, {"where", m.where},
+                        {"expected", m.expected},   {"observed", m.observed}};
+}
+
+std::string FindingText(const model::Schedule& s, const model::Mismatch& m,
+                        const std::string& found_by, const std::string& boundary) {
+  std::string t = model::PrintSchedule(s);
+  std::string header;
+  header += "# harvey finding: " + m.Summary() + "\n";
+  header += "# class: " + m.failure_class + "\n";
+  header += "# found by: " + found_by + "\n";
+  header += "# replay: harvey run THIS_FILE --boundary " + boundary + "\n";
+  // The header line must stay first: insert the comments after it.
+  const size_t nl = t.find('\n');
+  return t.substr(0, nl + 1) + header + t.substr(nl + 1);
+}
+
+Result<model::Schedule> LoadScheduleFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{path + ": cannot read: " + std::strerror(errno)};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return model::ParseSchedule(ss.str(), path);
+}
+
+std::string WriteFileAtomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return path + ": cannot write: " + std::strerror(errno);
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return path + ": cannot write: " + std::strerror(errno);
+  }
+  return "";
+}
+
+}  // namespace harvey::harness

@@ -1,0 +1,30 @@
+// How results are shown: the multi-line human report of a mismatch (stderr),
+// the JSON form, and the header comment a saved finding carries.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "harness/runner.h"
+#include "model/checker.h"
+#include "model/result.h"
+#include "model/schedule.h"
+
+namespace harvey::harness {
+
+// "MISMATCH at step 12 (w2 read 3)\n  expected: ...\n  observed: ...\n"
+std::string MismatchReport(const model::Mismatch& m);
+
+nlohmann::json ToJson(const model::Mismatch& m);
+
+// The schedule text with a header comment saying what failed and how to replay.
+std::string FindingText(const model::Schedule& s, const model::Mismatch& m,
+                        const std::string& found_by, const std::string& boundary);
+
+// Reads and parses a schedule file. Error: "file:line: ..." or "file: cannot read: ...".
+Result<model::Schedule> LoadScheduleFile(const std::string& path);
+
+// Writes `text` to `path` atomically (temp file + rename). Error: one line.
+std::string WriteFileAtomic(const std::string& path, const std::string& text);
+
+}  // namespace harvey::harness

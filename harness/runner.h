@@ -1,0 +1,42 @@
+// The coordinator loop: resets the database, drives a backend through a
+// schedule one step at a time, feeds every observation to the model checker,
+// runs the end-of-schedule oracles, and hashes everything observed.
+//
+// Same schedule + same SQLite build => same trace hash, on every backend
+// that is safe (observations only; VFS event counts are not hashed).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/backend.h"
+#include "model/checker.h"
+#include "model/observation.h"
+#include "model/schedule.h"
+
+namespace harvey::harness {
+
+enum class Verdict { kPass, kMismatch, kError };
+const char* ToString(Verdict v);  // "pass", "mismatch", "error"
+
+struct RunResult {
+  Verdict verdict = Verdict::kPass;
+  std::optional<model::Mismatch> mismatch;  // kMismatch
+  std::string error;                        // kError: one line
+  uint64_t trace = 0;
+  int64_t steps_run = 0;
+  std::vector<model::Observation> observations;  // one per step run
+};
+
+// REQUIRES: `db_dir` exists and belongs to harvey (its database is replaced).
+// `rules` selects the model's rules (deliberate defects only in tests and
+// calibration).
+RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::string& db_dir,
+                      const model::Rules& rules = {});
+
+// "0123456789abcdef"
+std::string TraceHex(uint64_t trace);
+
+}  // namespace harvey::harness

@@ -1,0 +1,96 @@
+#include "harness/worker_main.h"
+
+#include "harness/backend.h"
+#include "harness/connection.h"
+#include "harness/vfs_shim.h"
+#include "harness/wire.h"
+
+namespace harvey::harness {
+namespace {
+
+// Reports the events in `mask` to the coordinator and waits for Continue.
+class PausingListener : public VfsListener {
+ public:
+  explicit PausingListener(int fd) : fd_(fd) {}
+  void StartOp(uint32_t mask) {
+    mask_ = mask;
+    for (auto& c : counts_) c = 0;
+  }
+  void OnEvent(VfsEvent event, FileRole role, int64_t arg) override {
+    const auto i = static_cast<int>(event);
+    counts_[i]++;
+    if (!(mask_ >> i & 1)) return;
+    Encoder e(MsgType::kEvent);
+    e.U64(static_cast<uint64_t>(event)).U64(static_cast<uint64_t>(role)).I64(arg).U64(counts_[i]);
+    std::optional<Decoder> reply;
+    if (!SendMsg(fd_, e) || !(reply = RecvMsg(fd_)) || reply->type() != MsgType::kContinue) {
+      _exit(2);  // the coordinator is gone: nothing sensible to return to SQLite
+    }
+    mask_ = static_cast<uint32_t>(reply->U64());
+  }
+
+ private:
+  int fd_;
+  uint32_t mask_ = 0;
+  uint64_t counts_[static_cast<int>(VfsEvent::kCount)] = {};
+};
+
+}  // namespace
+
+int WorkerMain(int fd) {
+  Connection conn;
+  PausingListener listener(fd);
+  SetVfsListener(&listener);
+  std::string db_path;
+  model::Config config;
+  while (true) {
+    std::optional<Decoder> m = RecvMsg(fd);
+    if (!m) return 0;
+    switch (m->type()) {
+      case MsgType::kReset: {
+        db_path = m->Str();
+        config = GetConfig(*m);
+        const int index = static_cast<int>(m->I64());
+        conn.Close();
+        SeedVfs(WorkerSeed(config.seed, index));
+        const std::string error = conn.Reset(db_path, config);
+        Encoder e(error.empty() ? MsgType::kResult : MsgType::kFailed);
+        if (error.empty()) Put(e, model::Observation{});
+        else e.Str(error);
+        if (!SendMsg(fd, e)) return 0;
+        break;
+      }
+      case MsgType::kStep: {
+        const int64_t step = m->I64();
+        const model::Op op = GetOp(*m);
+        listener.StartOp(static_cast<uint32_t>(m->U64()));
+        const model::Observation o = conn.Execute(op, step);
+        listener.StartOp(0);
+        Encoder e(MsgType::kResult);
+        Put(e, o);
+        if (!SendMsg(fd, e)) return 0;
+        break;
+      }
+      case MsgType::kClose: {
+        conn.Close();
+        Encoder e(MsgType::kResult);
+        Put(e, model::Observation{});
+        if (!SendMsg(fd, e)) return 0;
+        break;
+      }
+      case MsgType::kVerify: {
+        Encoder e(MsgType::kVerified);
+        Put(e, Verify(db_path, config));
+        if (!SendMsg(fd, e)) return 0;
+        break;
+      }
+      case MsgType::kQuit:
+        conn.Close();
+        return 0;
+      default:
+        return 2;
+    }
+  }
+}
+
+}  // namespace harvey::harness

@@ -1,0 +1,90 @@
+#include "model/checker.h"
+
+#include <algorithm>
+
+#include "model/format.h"
+
+namespace harvey::model {
+
+std::string Mismatch::Summary() const {
+  std::string s = where + ": expected ";
+  for (size_t i = 0; i < expected.size(); ++i) s += (i ? " or " : "") + expected[i];
+  return s + ", observed " + observed;
+}
+
+void Dedupe(std::vector<State>& states) {
+  std::sort(states.begin(), states.end());
+  states.erase(std::unique(states.begin(), states.end()), states.end());
+}
+
+Checker::Checker(const Schedule& s, const Rules& rules)
+    : schedule_(s), rules_(rules), states_{InitialState(s)} {}
+
+std::optional<Mismatch> Checker::Observe(int64_t step_index, const Observation& o) {
+  const Step& step = schedule_.steps[step_index];
+  std::vector<State> next;
+  std::vector<Prediction> allowed;
+  for (const State& st : states_) {
+    for (Outcome& out : Apply(schedule_, st, step_index, step, rules_)) {
+      if (Matches(out.prediction, o)) {
+        next.push_back(std::move(out.next));
+      } else {
+        allowed.push_back(out.prediction);
+      }
+    }
+  }
+  if (!next.empty()) {
+    Dedupe(next);
+    if (next.size() > kMaxCandidates && limit_error_.empty()) {
+      limit_error_ = "model candidate set exceeded " + std::to_string(kMaxCandidates) +
+                     " states at step " + std::to_string(step_index);
+    }
+    states_ = std::move(next);
+    return std::nullopt;
+  }
+  std::sort(allowed.begin(), allowed.end());
+  allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+  Mismatch m;
+  m.step = step_index;
+  m.oracle = "step";
+  const bool rc_differs = std::none_of(allowed.begin(), allowed.end(),
+                                       [&](const Prediction& p) { return p.rc == o.rc; });
+  std::string what = rc_differs ? "rc" : (step.op.kind == OpKind::kRead ? "value" : "rows");
+  if (o.rc == rc::kWorkerDied) what = "crash";
+  m.failure_class = std::string("step:") + ToString(step.op.kind) + ":" + what;
+  m.where = "step " + std::to_string(step_index) + " (" + PrintStep(schedule_, step) + ")";
+  for (const Prediction& p : allowed) m.expected.push_back(Describe(step.op.kind, p));
+  m.observed = Describe(step.op.kind, o);
+  return m;
+}
+
+std::optional<Mismatch> Checker::ObserveFinal(const std::vector<Row>& rows) {
+  std::vector<State> finals;
+  for (const State& st : states_) {
+    for (State& f : CloseAll(schedule_, st)) finals.push_back(std::move(f));
+  }
+  Dedupe(finals);
+  std::vector<Prediction> allowed;
+  for (const State& st : finals) {
+    Prediction p;
+    p.rows.emplace();
+    for (const auto& [k, v] : st.committed) p.rows->push_back(Row{k, v});
+    if (Matches(p, Observation{.rc = rc::kOk, .value = kAbsent, .rows = rows})) {
+      return std::nullopt;
+    }
+    allowed.push_back(std::move(p));
+  }
+  std::sort(allowed.begin(), allowed.end());
+  allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+  Mismatch m;
+  m.oracle = "final-scan";
+  m.failure_class = "final-scan:rows";
+  m.where = "end of schedule (final scan)";
+  for (const Prediction& p : allowed) m.expected.push_back(Describe(OpKind::kScan, p));
+  Observation o;
+  o.rows = rows;
+  m.observed = Describe(OpKind::kScan, o);
+  return m;
+}
+
+}  // namespace harvey::model

@@ -1,0 +1,527 @@
+// The schedule text format (see format.h for the grammar). Standard library
+// only; the parser is a single linear pass over the text, never throws, and
+// reports the first problem as "<filename>:<line>: <what>".
+#include "model/format.h"
+
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace harvey::model {
+namespace {
+
+constexpr std::string_view kHeaderWord = "harvey-schedule";
+constexpr size_t kMaxLineBytes = 4096;
+constexpr size_t kMaxQuotedBytes = 40;
+constexpr size_t kMaxNameBytes = 16;
+
+constexpr int64_t kMinPageSize = 512;
+constexpr int64_t kMaxPageSize = 65536;
+constexpr int64_t kMaxAutocheckpoint = 1'000'000;
+constexpr int64_t kMaxCacheSize = 1'000'000;
+
+// Every value of each enum, in declaration order, for keyword lookup.
+constexpr Synchronous kSynchronousModes[] = {
+    Synchronous::kOff, Synchronous::kNormal, Synchronous::kFull};
+constexpr BeginMode kBeginModes[] = {
+    BeginMode::kDeferred, BeginMode::kImmediate, BeginMode::kExclusive};
+constexpr CheckpointMode kCheckpointModes[] = {
+    CheckpointMode::kPassive, CheckpointMode::kFull, CheckpointMode::kRestart,
+    CheckpointMode::kTruncate};
+constexpr OpKind kOpKinds[] = {
+    OpKind::kBegin,  OpKind::kRead,     OpKind::kWrite,      OpKind::kDelete,
+    OpKind::kScan,   OpKind::kCommit,   OpKind::kRollback,   OpKind::kCheckpoint,
+    OpKind::kClose,  OpKind::kOpen};
+
+enum ConfigKey { kPageSize, kSynchronous, kWalAutocheckpoint, kCacheSize, kSeed, kNumConfigKeys };
+constexpr std::string_view kConfigNames[kNumConfigKeys] = {
+    "page_size", "synchronous", "wal_autocheckpoint", "cache_size", "seed"};
+
+template <typename E, size_t N>
+bool Lookup(const E (&values)[N], std::string_view keyword, E* out) {
+  for (E v : values) {
+    if (keyword == ToString(v)) {
+      *out = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+template <typename E, size_t N>
+bool IsKnown(const E (&values)[N], E value) {
+  for (E v : values) {
+    if (v == value) return true;
+  }
+  return false;
+}
+
+// "a | b | c": the keywords of an enum, for error messages.
+template <typename E, size_t N>
+std::string Choices(const E (&values)[N]) {
+  std::string out;
+  for (E v : values) {
+    if (!out.empty()) out += " | ";
+    out += ToString(v);
+  }
+  return out;
+}
+
+// At most kMaxQuotedBytes of `s`, with backslash and every byte that is not
+// printable ASCII escaped, so an error message stays one short line.
+std::string Escape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < kMaxQuotedBytes; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '\\' || c == '\'') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  if (s.size() > kMaxQuotedBytes) out += "...";
+  return out;
+}
+
+std::string Quote(std::string_view s) { return "'" + Escape(s) + "'"; }
+
+// All of `tok` as a decimal integer of type T (no '+', no spaces, no
+// overflow). Uses from_chars, so it never throws.
+template <typename T>
+bool ParseInt(std::string_view tok, T* out) {
+  const char* end = tok.data() + tok.size();
+  auto [ptr, ec] = std::from_chars(tok.data(), end, *out);
+  return ec == std::errc() && ptr == end && !tok.empty();
+}
+
+bool AllDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// The value checks below are shared by the parser and Validate: each returns
+// "" when the value is allowed, else what is wrong with it.
+
+std::string CheckRange(std::string_view what, int64_t v, int64_t lo, int64_t hi) {
+  if (v >= lo && v <= hi) return "";
+  return std::string(what) + " " + std::to_string(v) + " out of range " +
+         std::to_string(lo) + ".." + std::to_string(hi);
+}
+
+std::string CheckPageSize(int64_t v) {
+  if (v >= kMinPageSize && v <= kMaxPageSize && (v & (v - 1)) == 0) return "";
+  return "page_size " + std::to_string(v) + " is not a power of two in 512..65536";
+}
+
+std::string CheckCacheSize(int64_t v) {
+  if (v == 0) return "cache_size must not be 0";
+  return CheckRange("cache_size", v, -kMaxCacheSize, kMaxCacheSize);
+}
+
+std::string CheckKey(int64_t v) { return CheckRange("key", v, 0, kMaxKey); }
+
+std::string CheckSize(int64_t v) {
+  return CheckRange("size", v, kMinValueSize, kMaxValueSize);
+}
+
+// Names are [a-z][a-z0-9_]{0,15}, and not a line keyword: a worker called
+// "config" would make its step lines read as config lines.
+std::string CheckWorkerName(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxNameBytes && name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (!ok) return "invalid worker name " + Quote(name) + " (want [a-z][a-z0-9_]{0,15})";
+  if (name == "config" || name == "worker") {
+    return "worker name " + Quote(name) + " is reserved (it is a keyword)";
+  }
+  return "";
+}
+
+// How many arguments an op takes, and a description for error messages.
+size_t ArgCount(OpKind k) {
+  switch (k) {
+    case OpKind::kWrite: return 2;
+    case OpKind::kBegin:
+    case OpKind::kRead:
+    case OpKind::kDelete:
+    case OpKind::kCheckpoint: return 1;
+    default: return 0;
+  }
+}
+
+std::string ArgHelp(OpKind k) {
+  switch (k) {
+    case OpKind::kBegin: return "1 argument (" + Choices(kBeginModes) + ")";
+    case OpKind::kRead:
+    case OpKind::kDelete: return "1 argument (KEY)";
+    case OpKind::kWrite: return "2 arguments (KEY SIZE)";
+    case OpKind::kCheckpoint: return "1 argument (" + Choices(kCheckpointModes) + ")";
+    default: return "no arguments";
+  }
+}
+
+std::string OpList() {
+  std::string out;
+  for (OpKind k : kOpKinds) {
+    if (!out.empty()) out += ", ";
+    out += ToString(k);
+  }
+  return out;
+}
+
+// Splits the part of `line` before any '#' at runs of spaces and tabs.
+std::vector<std::string_view> Tokenize(std::string_view line) {
+  line = line.substr(0, line.find('#'));
+  std::vector<std::string_view> tokens;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    const size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+    if (i > start) tokens.push_back(line.substr(start, i - start));
+  }
+  return tokens;
+}
+
+using Tokens = std::vector<std::string_view>;
+
+// One pass over the text. Each *Line method handles one line and returns ""
+// or the problem; Run adds the "<filename>:<line>: " prefix.
+class Parser {
+ public:
+  explicit Parser(std::string_view filename) : filename_(filename) {}
+  Result<Schedule> Run(std::string_view text);
+
+ private:
+  std::string HeaderLine(const Tokens& tok, std::string_view line);
+  std::string ConfigLine(const Tokens& tok);
+  std::string ConfigValue(ConfigKey key, std::string_view value);
+  std::string WorkerLine(const Tokens& tok);
+  std::string StepLine(const Tokens& tok);
+  int FindWorker(std::string_view name) const;
+  Error Fail(const std::string& what) const {
+    return Error{std::string(filename_) + ":" + std::to_string(line_ == 0 ? 1 : line_) +
+                 ": " + what};
+  }
+
+  std::string_view filename_;
+  size_t line_ = 0;
+  Schedule s_;
+  size_t config_line_[kNumConfigKeys] = {};  // where each key was set; 0 = not yet
+  std::vector<size_t> worker_line_;          // where each worker was declared
+};
+
+Result<Schedule> Parser::Run(std::string_view text) {
+  bool have_header = false;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > kMaxLineBytes) {
+      return Fail("line is " + std::to_string(line.size()) + " bytes long (at most 4096)");
+    }
+    const Tokens tok = Tokenize(line);
+    std::string err;
+    if (!have_header) {
+      // Blank lines may precede the header; a comment may not.
+      if (tok.empty() && line.find('#') == std::string_view::npos) continue;
+      err = HeaderLine(tok, line);
+      have_header = true;
+    } else if (tok.empty()) {
+      continue;
+    } else if (tok[0] == "config") {
+      err = ConfigLine(tok);
+    } else if (tok[0] == "worker") {
+      err = WorkerLine(tok);
+    } else {
+      err = StepLine(tok);
+    }
+    if (!err.empty()) return Fail(err);
+  }
+  if (!have_header) return Fail("empty file (the first line must be 'harvey-schedule 1')");
+  if (s_.workers.empty()) return Fail("no workers (declare 1..8 with 'worker NAME')");
+  return std::move(s_);
+}
+
+std::string Parser::HeaderLine(const Tokens& tok, std::string_view line) {
+  if (tok.size() == 2 && tok[0] == kHeaderWord) {
+    if (tok[1] == "1") return "";
+    if (AllDigits(tok[1])) {
+      return "unsupported format version " + Escape(tok[1]) + " (this harvey reads 1)";
+    }
+  }
+  return "expected 'harvey-schedule 1' as the first line, got " + Quote(line);
+}
+
+std::string Parser::ConfigLine(const Tokens& tok) {
+  if (!worker_line_.empty()) {
+    return "config lines must come before the first worker (line " +
+           std::to_string(worker_line_[0]) + ")";
+  }
+  if (tok.size() < 3) return "config needs a key and a value, e.g. 'config seed 42'";
+  int key = -1;
+  for (int k = 0; k < kNumConfigKeys; ++k) {
+    if (tok[1] == kConfigNames[k]) key = k;
+  }
+  if (key < 0) {
+    return "unknown config key " + Quote(tok[1]) +
+           " (want page_size, synchronous, wal_autocheckpoint, cache_size or seed)";
+  }
+  if (config_line_[key] != 0) {
+    return "duplicate config key " + Quote(tok[1]) + " (already set on line " +
+           std::to_string(config_line_[key]) + ")";
+  }
+  if (tok.size() != 3) {
+    return "config " + std::string(tok[1]) + " takes 1 value, got " +
+           std::to_string(tok.size() - 2);
+  }
+  config_line_[key] = line_;
+  return ConfigValue(static_cast<ConfigKey>(key), tok[2]);
+}
+
+std::string Parser::ConfigValue(ConfigKey key, std::string_view value) {
+  Config& c = s_.config;
+  int64_t v = 0;
+  switch (key) {
+    case kPageSize:
+      if (!ParseInt(value, &v)) {
+        return "bad page_size " + Quote(value) + " (want a power of two in 512..65536)";
+      }
+      if (auto e = CheckPageSize(v); !e.empty()) return e;
+      c.page_size = static_cast<uint32_t>(v);
+      return "";
+    case kSynchronous:
+      if (!Lookup(kSynchronousModes, value, &c.synchronous)) {
+        return "bad synchronous " + Quote(value) + " (want " + Choices(kSynchronousModes) + ")";
+      }
+      return "";
+    case kWalAutocheckpoint:
+      if (!ParseInt(value, &v)) {
+        return "bad wal_autocheckpoint " + Quote(value) + " (want an integer in 0..1000000)";
+      }
+      if (auto e = CheckRange("wal_autocheckpoint", v, 0, kMaxAutocheckpoint); !e.empty()) {
+        return e;
+      }
+      c.wal_autocheckpoint = static_cast<uint32_t>(v);
+      return "";
+    case kCacheSize:
+      if (!ParseInt(value, &v)) {
+        return "bad cache_size " + Quote(value) +
+               " (want a non-zero integer in -1000000..1000000)";
+      }
+      if (auto e = CheckCacheSize(v); !e.empty()) return e;
+      c.cache_size = static_cast<int32_t>(v);
+      return "";
+    case kSeed:
+      if (!ParseInt(value, &c.seed)) {
+        return "bad seed " + Quote(value) + " (want an integer in 0..18446744073709551615)";
+      }
+      return "";
+    case kNumConfigKeys:
+      break;
+  }
+  return "internal error: bad config key";
+}
+
+std::string Parser::WorkerLine(const Tokens& tok) {
+  if (tok.size() != 2) {
+    return "worker takes 1 name, got " + std::to_string(tok.size() - 1) + " (e.g. 'worker w1')";
+  }
+  if (auto e = CheckWorkerName(tok[1]); !e.empty()) return e;
+  if (int w = FindWorker(tok[1]); w >= 0) {
+    return "duplicate worker " + Quote(tok[1]) + " (first declared on line " +
+           std::to_string(worker_line_[w]) + ")";
+  }
+  if (s_.workers.size() >= static_cast<size_t>(kMaxWorkers)) {
+    return "too many workers (at most " + std::to_string(kMaxWorkers) + ")";
+  }
+  s_.workers.push_back(Worker{std::string(tok[1])});
+  worker_line_.push_back(line_);
+  return "";
+}
+
+std::string Parser::StepLine(const Tokens& tok) {
+  Step step;
+  step.worker = FindWorker(tok[0]);
+  OpKind kind = OpKind::kScan;
+  const bool known_op = tok.size() >= 2 && Lookup(kOpKinds, tok[1], &kind);
+  if (step.worker < 0) {
+    if (known_op) {
+      return "undeclared worker " + Quote(tok[0]) + " (declare it with a 'worker' line first)";
+    }
+    return "unknown keyword " + Quote(tok[0]) + " (want config, worker or a declared worker name)";
+  }
+  if (tok.size() < 2) return "missing op after worker " + Quote(tok[0]) + " (want " + OpList() + ")";
+  if (!known_op) return "unknown op " + Quote(tok[1]) + " (want " + OpList() + ")";
+  Op& op = step.op;
+  op.kind = kind;
+  if (tok.size() - 2 != ArgCount(kind)) {
+    return std::string(ToString(kind)) + " takes " + ArgHelp(kind) + ", got " +
+           std::to_string(tok.size() - 2);
+  }
+  int64_t v = 0;
+  switch (kind) {
+    case OpKind::kBegin:
+      if (!Lookup(kBeginModes, tok[2], &op.begin)) {
+        return "bad begin mode " + Quote(tok[2]) + " (want " + Choices(kBeginModes) + ")";
+      }
+      break;
+    case OpKind::kCheckpoint:
+      if (!Lookup(kCheckpointModes, tok[2], &op.checkpoint)) {
+        return "bad checkpoint mode " + Quote(tok[2]) + " (want " + Choices(kCheckpointModes) + ")";
+      }
+      break;
+    case OpKind::kRead:
+    case OpKind::kWrite:
+    case OpKind::kDelete:
+      if (!ParseInt(tok[2], &v)) return "bad key " + Quote(tok[2]) + " (want an integer in 0..1000000)";
+      if (auto e = CheckKey(v); !e.empty()) return e;
+      op.key = v;
+      if (kind != OpKind::kWrite) break;
+      if (!ParseInt(tok[3], &v)) {
+        return "bad size " + Quote(tok[3]) + " (want an integer in 16..1048576)";
+      }
+      if (auto e = CheckSize(v); !e.empty()) return e;
+      op.size = static_cast<uint32_t>(v);
+      break;
+    default:
+      break;
+  }
+  s_.steps.push_back(step);
+  return "";
+}
+
+int Parser::FindWorker(std::string_view name) const {
+  for (size_t i = 0; i < s_.workers.size(); ++i) {
+    if (s_.workers[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// What is wrong with one step of a schedule whose workers are valid.
+std::string CheckStep(const Schedule& s, const Step& step) {
+  if (step.worker < 0 || static_cast<size_t>(step.worker) >= s.workers.size()) {
+    return "worker index " + std::to_string(step.worker) + " out of range (" +
+           std::to_string(s.workers.size()) + " workers)";
+  }
+  const Op& op = step.op;
+  if (!IsKnown(kOpKinds, op.kind)) {
+    return "invalid op kind " + std::to_string(static_cast<int>(op.kind));
+  }
+  // The fields the text carries for this kind; all others must be default,
+  // or the step would not survive a print/parse round trip.
+  Op used;
+  used.kind = op.kind;
+  switch (op.kind) {
+    case OpKind::kBegin: used.begin = op.begin; break;
+    case OpKind::kCheckpoint: used.checkpoint = op.checkpoint; break;
+    case OpKind::kWrite: used.size = op.size; [[fallthrough]];
+    case OpKind::kRead:
+    case OpKind::kDelete: used.key = op.key; break;
+    default: break;
+  }
+  if (used != op) {
+    return std::string("fields unused by ") + ToString(op.kind) + " must keep their defaults";
+  }
+  if (!IsKnown(kBeginModes, op.begin)) return "invalid begin mode";
+  if (!IsKnown(kCheckpointModes, op.checkpoint)) return "invalid checkpoint mode";
+  if (op.kind == OpKind::kRead || op.kind == OpKind::kWrite || op.kind == OpKind::kDelete) {
+    if (auto e = CheckKey(op.key); !e.empty()) return e;
+  }
+  if (op.kind == OpKind::kWrite) return CheckSize(op.size);
+  return "";
+}
+
+}  // namespace
+
+Result<Schedule> ParseSchedule(std::string_view text, std::string_view filename) {
+  return Parser(filename).Run(text);
+}
+
+std::string PrintSchedule(const Schedule& s) {
+  const Config& c = s.config;
+  std::string out = std::string(kHeaderWord) + " " + std::to_string(kFormatVersion) + "\n";
+  out += "config page_size " + std::to_string(c.page_size) + "\n";
+  out += std::string("config synchronous ") + ToString(c.synchronous) + "\n";
+  out += "config wal_autocheckpoint " + std::to_string(c.wal_autocheckpoint) + "\n";
+  out += "config cache_size " + std::to_string(c.cache_size) + "\n";
+  out += "config seed " + std::to_string(c.seed) + "\n";
+  for (const Worker& w : s.workers) out += "worker " + w.name + "\n";
+  for (const Step& step : s.steps) out += PrintStep(s, step) + "\n";
+  return out;
+}
+
+std::string PrintStep(const Schedule& s, const Step& step) {
+  const bool known = step.worker >= 0 && static_cast<size_t>(step.worker) < s.workers.size();
+  std::string out = known ? s.workers[step.worker].name : "?";
+  const Op& op = step.op;
+  out += ' ';
+  out += ToString(op.kind);
+  switch (op.kind) {
+    case OpKind::kBegin: out += ' '; out += ToString(op.begin); break;
+    case OpKind::kCheckpoint: out += ' '; out += ToString(op.checkpoint); break;
+    case OpKind::kRead:
+    case OpKind::kDelete: out += " " + std::to_string(op.key); break;
+    case OpKind::kWrite:
+      out += " " + std::to_string(op.key) + " " + std::to_string(op.size);
+      break;
+    default: break;
+  }
+  return out;
+}
+
+std::string Validate(const Schedule& s) {
+  const Config& c = s.config;
+  if (auto e = CheckPageSize(c.page_size); !e.empty()) return "config: " + e;
+  if (!IsKnown(kSynchronousModes, c.synchronous)) return "config: invalid synchronous value";
+  if (auto e = CheckRange("wal_autocheckpoint", c.wal_autocheckpoint, 0, kMaxAutocheckpoint);
+      !e.empty()) {
+    return "config: " + e;
+  }
+  if (auto e = CheckCacheSize(c.cache_size); !e.empty()) return "config: " + e;
+
+  if (s.workers.empty()) return "no workers (need 1..8)";
+  if (s.workers.size() > static_cast<size_t>(kMaxWorkers)) {
+    return "too many workers (" + std::to_string(s.workers.size()) + ", at most 8)";
+  }
+  for (size_t i = 0; i < s.workers.size(); ++i) {
+    if (auto e = CheckWorkerName(s.workers[i].name); !e.empty()) {
+      return "worker " + std::to_string(i) + ": " + e;
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (s.workers[j].name == s.workers[i].name) {
+        return "duplicate worker " + Quote(s.workers[i].name);
+      }
+    }
+  }
+  for (size_t i = 0; i < s.steps.size(); ++i) {
+    if (auto e = CheckStep(s, s.steps[i]); !e.empty()) {
+      return "step " + std::to_string(i) + " (" + PrintStep(s, s.steps[i]) + "): " + e;
+    }
+  }
+  return "";
+}
+
+}  // namespace harvey::model

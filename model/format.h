@@ -1,0 +1,49 @@
+// The schedule text format, version 1: line-oriented, diff-friendly.
+//
+//   harvey-schedule 1
+//   # comments and blank lines are ignored anywhere after the header
+//   config page_size 4096          (512..65536, power of two)
+//   config synchronous full        (off | normal | full)
+//   config wal_autocheckpoint 0    (0..1000000; 0 = off)
+//   config cache_size 100          (-1000000..1000000, not 0)
+//   config seed 42                 (0..2^64-1)
+//   worker w1                      (name: [a-z][a-z0-9_]{0,15}; 1..8 workers)
+//   worker w2
+//   w1 begin deferred              (deferred | immediate | exclusive)
+//   w1 read 3                      (key: 0..1000000)
+//   w1 write 3 100                 (size: 16..1048576 bytes)
+//   w2 delete 3
+//   w2 scan
+//   w1 commit | rollback | close | open
+//   w2 checkpoint passive          (passive | full | restart | truncate)
+//
+// Config lines are optional (defaults in schedule.h) and must precede worker
+// lines; workers must be declared before a step names them. Each config key
+// at most once. Tokens are separated by single spaces or tabs; a trailing
+// comment "# ..." is allowed on any line.
+//
+// Print() emits every config key, so Parse(Print(s)) == s for every valid s.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "model/result.h"
+#include "model/schedule.h"
+
+namespace harvey::model {
+
+inline constexpr int kFormatVersion = 1;
+
+// On failure the error is "<filename>:<line>: <what is wrong>".
+Result<Schedule> ParseSchedule(std::string_view text, std::string_view filename);
+
+std::string PrintSchedule(const Schedule& s);
+
+// One step as it appears in the text, e.g. "w1 write 3 100".
+std::string PrintStep(const Schedule& s, const Step& step);
+
+// Empty if `s` is valid (what Parse would accept), else what is wrong.
+std::string Validate(const Schedule& s);
+
+}  // namespace harvey::model

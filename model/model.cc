@@ -1,0 +1,291 @@
+// The WAL rules behind model.h. Each rule cites the SQLite behaviour it
+// encodes; the looser ones (branching) are listed in model/README.md.
+#include "model/model.h"
+
+#include <algorithm>
+
+namespace harvey::model {
+namespace {
+
+bool HoldsSnapshot(const Conn& c) {
+  return c.open && (c.txn == TxnState::kRead || c.txn == TxnState::kWrite);
+}
+
+// Another connection holds read-lock 0 (reads the db file only).
+bool OthersHoldSlot0(const State& st, int self) {
+  for (int i = 0; i < static_cast<int>(st.conns.size()); ++i) {
+    if (i != self && HoldsSnapshot(st.conns[i]) && st.conns[i].mark == kSlot0) return true;
+  }
+  return false;
+}
+
+// Another connection holds one of read-locks 1..4.
+bool OthersHoldSlotN(const State& st, int self) {
+  for (int i = 0; i < static_cast<int>(st.conns.size()); ++i) {
+    if (i != self && HoldsSnapshot(st.conns[i]) && st.conns[i].mark != kSlot0) return true;
+  }
+  return false;
+}
+
+// walTryBeginRead: a reader of a fully checkpointed (or empty) log takes
+// read-lock 0; otherwise a read mark at the current end of the log.
+void BeginSnapshot(State& st, int c) {
+  Conn& conn = st.conns[c];
+  conn.view = st.committed;
+  conn.snap_hdr = st.hdr;
+  conn.mark = st.wal.backfilled == st.wal.mx ? kSlot0 : st.wal.mx;
+  conn.txn = TxnState::kRead;
+}
+
+void EndTxn(State& st, int c) {
+  Conn& conn = st.conns[c];
+  if (st.writer == c) st.writer = -1;
+  conn.txn = TxnState::kNone;
+  conn.explicit_txn = false;
+  conn.view.clear();
+  conn.dirty = false;
+  conn.may_restart = false;
+}
+
+// walRestartLog: a writer whose snapshot read the db file only (read-lock 0)
+// rewinds a fully backfilled, non-empty log when no reader holds 1..4.
+bool RestartPossible(const State& st, int c) {
+  return st.conns[c].mark == kSlot0 && st.wal.backfilled > st.wal.base &&
+         !OthersHoldSlotN(st, c);
+}
+
+// walCheckpoint with no busy handler. Returns the result code.
+int Checkpoint(State& st, int c, CheckpointMode mode) {
+  bool downgraded = false;
+  if (mode != CheckpointMode::kPassive && st.writer != -1) downgraded = true;
+  int64_t safe = st.wal.mx;
+  for (int i = 0; i < static_cast<int>(st.conns.size()); ++i) {
+    const Conn& o = st.conns[i];
+    if (i != c && HoldsSnapshot(o) && o.mark != kSlot0) safe = std::min(safe, o.mark);
+  }
+  if (st.wal.backfilled < safe && !OthersHoldSlot0(st, c)) st.wal.backfilled = safe;
+  if (downgraded) return rc::kBusy;
+  if (mode == CheckpointMode::kPassive) return rc::kOk;
+  if (st.wal.backfilled < st.wal.mx) return rc::kBusy;
+  if (mode == CheckpointMode::kFull) return rc::kOk;
+  if (OthersHoldSlotN(st, c)) return rc::kBusy;
+  if (mode == CheckpointMode::kTruncate) {  // walRestartHdr + truncate
+    st.hdr++;
+    st.wal.base = st.wal.mx;
+  }
+  return rc::kOk;
+}
+
+using Outcomes = std::vector<Outcome>;
+
+Outcome Plain(int code, State st) { return Outcome{Prediction{code, {}, {}}, std::move(st)}; }
+
+// A dirty commit appends one commit to the log (after a restart where one
+// is due), changes the header, and may run the auto-checkpoint.
+Outcomes Commit(const Schedule& s, State st, int c) {
+  Conn& conn = st.conns[c];
+  const bool dirty = conn.dirty;
+  if (dirty) {
+    if (RestartPossible(st, c)) st.wal.base = st.wal.mx;
+    st.committed = conn.view;
+    st.wal.mx++;
+    st.hdr++;
+  }
+  EndTxn(st, c);
+  const uint32_t autockpt = s.config.wal_autocheckpoint;
+  if (!dirty || autockpt == 0) return {Plain(rc::kOk, std::move(st))};
+  State ckpt = st;
+  Checkpoint(ckpt, c, CheckpointMode::kPassive);
+  // Whether the log holds >= autockpt frames depends on page counts the
+  // model does not know, except that a dirty commit writes >= 1 frame.
+  if (autockpt == 1) return {Plain(rc::kOk, std::move(ckpt))};
+  return {Plain(rc::kOk, std::move(st)), Plain(rc::kOk, std::move(ckpt))};
+}
+
+// Rolling back a write transaction: if a cache spill may have restarted the
+// log, the header may have changed (looseness L2).
+std::vector<State> Rollback(State st, int c) {
+  const bool maybe_restarted = st.conns[c].txn == TxnState::kWrite &&
+                               st.conns[c].dirty && st.conns[c].may_restart;
+  EndTxn(st, c);
+  if (!maybe_restarted) return {std::move(st)};
+  State restarted = st;
+  restarted.hdr++;
+  restarted.wal.base = restarted.wal.mx;
+  return {std::move(st), std::move(restarted)};
+}
+
+Outcomes FromStates(int code, std::vector<State> states) {
+  Outcomes out;
+  for (auto& st : states) out.push_back(Plain(code, std::move(st)));
+  return out;
+}
+
+// Takes the write lock for `c` (walBeginWriteTransaction), starting a
+// snapshot first where there is none. Returns the result code; on failure
+// `st` is as SQLite leaves it (a failed first statement keeps no snapshot).
+int AcquireWrite(State& st, int c) {
+  Conn& conn = st.conns[c];
+  if (conn.txn == TxnState::kWrite) return rc::kOk;
+  if (st.writer != -1) return rc::kBusy;
+  if (conn.txn == TxnState::kRead && conn.snap_hdr != st.hdr) return rc::kBusySnapshot;
+  if (conn.txn != TxnState::kRead) BeginSnapshot(st, c);
+  conn.txn = TxnState::kWrite;
+  st.writer = c;
+  return rc::kOk;
+}
+
+// write/delete: a statement in a write transaction (autocommit wraps it).
+Outcomes Modify(const Schedule& s, State st, int c, int64_t step_index, const Op& op) {
+  const bool autocommit = !st.conns[c].explicit_txn;
+  const int code = AcquireWrite(st, c);
+  if (code != rc::kOk) return {Plain(code, std::move(st))};
+  Conn& conn = st.conns[c];
+  bool changed = true;
+  if (op.kind == OpKind::kWrite) {
+    conn.view[op.key] = step_index;
+  } else {
+    changed = conn.view.erase(op.key) > 0;
+  }
+  if (changed) {
+    conn.dirty = true;
+    if (RestartPossible(st, c)) conn.may_restart = true;
+  }
+  if (autocommit) return Commit(s, std::move(st), c);
+  return {Plain(rc::kOk, std::move(st))};
+}
+
+// read/scan: from the snapshot (starting one in an explicit transaction),
+// or from the latest commit in autocommit mode.
+Outcomes Query(State st, int c, const Op& op, const Rules& rules) {
+  Conn& conn = st.conns[c];
+  if (conn.explicit_txn && conn.txn == TxnState::kBegun) BeginSnapshot(st, c);
+  const bool own_view = conn.explicit_txn && !(rules.canary_reads_see_latest && conn.txn == TxnState::kRead);
+  const Table& t = own_view ? conn.view : st.committed;
+  Prediction p;
+  if (op.kind == OpKind::kRead) {
+    auto it = t.find(op.key);
+    p.value = it == t.end() ? kAbsent : it->second;
+  } else {
+    std::vector<Row> rows;
+    for (const auto& [k, v] : t) rows.push_back(Row{k, v});
+    p.rows = std::move(rows);
+  }
+  return {Outcome{std::move(p), std::move(st)}};
+}
+
+Outcomes Begin(State st, int c, BeginMode mode) {
+  Conn& conn = st.conns[c];
+  if (conn.explicit_txn) return {Plain(rc::kError, std::move(st))};
+  if (mode == BeginMode::kDeferred) {
+    conn.explicit_txn = true;
+    conn.txn = TxnState::kBegun;
+    return {Plain(rc::kOk, std::move(st))};
+  }
+  // In WAL mode (normal locking) EXCLUSIVE behaves as IMMEDIATE.
+  const int code = AcquireWrite(st, c);
+  if (code == rc::kOk) st.conns[c].explicit_txn = true;
+  return {Plain(code, std::move(st))};
+}
+
+Outcomes Close(State st, int c) {
+  std::vector<State> states = Rollback(std::move(st), c);
+  for (auto& s : states) s.conns[c].open = false;
+  return FromStates(rc::kOk, std::move(states));
+}
+
+// The first connection to map the wal-index after all have closed rebuilds
+// it from the log (walIndexRecover): nBackfill restarts from the log start.
+Outcomes Open(State st, int c) {
+  bool any_open = false;
+  for (const Conn& o : st.conns) any_open |= o.open;
+  if (!any_open) st.wal.backfilled = st.wal.base;
+  st.conns[c] = Conn{};
+  return {Plain(rc::kOk, std::move(st))};
+}
+
+}  // namespace
+
+bool Matches(const Prediction& p, const Observation& o) {
+  if (p.rc != o.rc) return false;
+  if (p.value && *p.value != o.value) return false;
+  if (p.rows && *p.rows != o.rows) return false;
+  return true;
+}
+
+std::string Describe(OpKind kind, const Prediction& p) {
+  Observation o;
+  o.rc = p.rc;
+  if (p.value) o.value = *p.value;
+  if (p.rows) o.rows = *p.rows;
+  return Describe(kind, o);
+}
+
+State InitialState(const Schedule& s) {
+  State st;
+  st.conns.resize(s.workers.size());
+  return st;
+}
+
+std::vector<Outcome> Apply(const Schedule& s, const State& state, int64_t step_index,
+                           const Step& step, const Rules& rules) {
+  const int c = step.worker;
+  const Op& op = step.op;
+  const Conn& conn = state.conns[c];
+  if (op.kind == OpKind::kOpen) {
+    if (conn.open) return {Plain(rc::kAlreadyOpen, state)};
+    return Open(state, c);
+  }
+  if (!conn.open) return {Plain(rc::kNotOpen, state)};
+  switch (op.kind) {
+    case OpKind::kBegin:
+      return Begin(state, c, op.begin);
+    case OpKind::kRead:
+    case OpKind::kScan:
+      return Query(state, c, op, rules);
+    case OpKind::kWrite:
+    case OpKind::kDelete:
+      return Modify(s, state, c, step_index, op);
+    case OpKind::kCommit:
+      if (!conn.explicit_txn) return {Plain(rc::kError, state)};
+      if (conn.txn == TxnState::kWrite) return Commit(s, state, c);
+      {
+        State st = state;
+        EndTxn(st, c);
+        return {Plain(rc::kOk, std::move(st))};
+      }
+    case OpKind::kRollback:
+      if (!conn.explicit_txn) return {Plain(rc::kError, state)};
+      return FromStates(rc::kOk, Rollback(state, c));
+    case OpKind::kCheckpoint: {
+      // sqlite3BtreeCheckpoint: SQLITE_LOCKED inside a b-tree transaction.
+      if (HoldsSnapshot(conn)) return {Plain(rc::kLocked, state)};
+      State st = state;
+      const int code = Checkpoint(st, c, op.checkpoint);
+      return {Plain(code, std::move(st))};
+    }
+    case OpKind::kClose:
+      return Close(state, c);
+    case OpKind::kOpen:
+      break;
+  }
+  return {Plain(rc::kError, state)};
+}
+
+std::vector<State> CloseAll(const Schedule& s, const State& state) {
+  std::vector<State> states{state};
+  for (int c = 0; c < static_cast<int>(state.conns.size()); ++c) {
+    std::vector<State> next;
+    for (const State& st : states) {
+      if (!st.conns[c].open) {
+        next.push_back(st);
+        continue;
+      }
+      for (Outcome& o : Close(st, c)) next.push_back(std::move(o.next));
+    }
+    states = std::move(next);
+  }
+  return states;
+}
+
+}  // namespace harvey::model

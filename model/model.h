@@ -1,0 +1,101 @@
+// The reference model of SQLite WAL mode under op-level stepping with
+// busy_timeout=0: exactly one worker runs at a time, so lock outcomes follow
+// from WAL's documented rules. The model is a *set* of candidate states:
+// where SQLite's internals decide (auto-checkpoint timing, whether a
+// cache spill restarted the log) every possibility is kept, and each
+// observation filters the set. Every such looseness is listed in
+// model/README.md. Pure: standard library only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/observation.h"
+#include "model/schedule.h"
+
+namespace harvey::model {
+
+using Table = std::map<int64_t, int64_t>;  // key -> written_at (step index)
+
+enum class TxnState : uint8_t {
+  kNone,      // autocommit
+  kBegun,     // BEGIN DEFERRED ran; no snapshot yet (no b-tree transaction)
+  kRead,      // holds a read snapshot
+  kWrite,     // holds the WAL write lock (and a current snapshot)
+};
+
+// A read mark in commit units: the reader's snapshot end, or kSlot0 when the
+// WAL was fully checkpointed at snapshot time (the reader then reads the db
+// file only and holds read-lock 0, which blocks every backfill).
+inline constexpr int64_t kSlot0 = -1;
+
+struct Conn {
+  bool open = true;
+  TxnState txn = TxnState::kNone;
+  bool explicit_txn = false;   // BEGIN ran (autocommit off)
+  Table view;                  // kRead/kWrite: the snapshot (+ own writes)
+  int64_t snap_hdr = 0;        // wal-index header generation at snapshot
+  int64_t mark = 0;            // read mark (commit units) or kSlot0
+  bool dirty = false;          // kWrite: some page changed
+  bool may_restart = false;    // kWrite: a spill may have restarted the log
+  auto operator<=>(const Conn&) const = default;
+};
+
+// The WAL in commit units, counted monotonically across restarts (only the
+// order of marks matters, so a restart need not reset the counters).
+struct Wal {
+  int64_t mx = 0;          // commits in the log (wal-index mxFrame)
+  int64_t backfilled = 0;  // commits copied into the db file (nBackfill)
+  int64_t base = 0;        // mx at the last log restart/truncate
+  auto operator<=>(const Wal&) const = default;
+};
+
+struct State {
+  Table committed;
+  int64_t hdr = 0;      // wal-index header generation: changes on every
+                        // commit that wrote frames, truncate, log restart
+  Wal wal;
+  int writer = -1;      // conn holding the WAL write lock, or -1
+  std::vector<Conn> conns;
+  auto operator<=>(const State&) const = default;
+};
+
+// What the model allows for one step: a result code and, where the op
+// returns data, the exact data. Checkpoint frame counts are not predicted.
+struct Prediction {
+  int rc = rc::kOk;
+  std::optional<int64_t> value;          // kRead
+  std::optional<std::vector<Row>> rows;  // kScan
+  auto operator<=>(const Prediction&) const = default;
+};
+
+bool Matches(const Prediction& p, const Observation& o);
+std::string Describe(OpKind kind, const Prediction& p);
+
+struct Outcome {
+  Prediction prediction;
+  State next;
+};
+
+// Deliberate model defects, for proving the checker is not vacuous (tests and
+// the calibration canary). Default: the real rules.
+struct Rules {
+  // Canary: a reader inside a transaction sees the latest commit instead of
+  // its snapshot (snapshot isolation "forgotten").
+  bool canary_reads_see_latest = false;
+};
+
+State InitialState(const Schedule& s);
+
+// Every (prediction, next state) the model allows for `step` (at index
+// `step_index` of `s`) from `state`. Never empty.
+std::vector<Outcome> Apply(const Schedule& s, const State& state,
+                           int64_t step_index, const Step& step, const Rules& rules = {});
+
+// The states after every worker's connection is closed (end of schedule).
+std::vector<State> CloseAll(const Schedule& s, const State& state);
+
+}  // namespace harvey::model
