@@ -42,9 +42,21 @@ class Backend {
   // saying what is missing.
   virtual std::string Begin(const model::Schedule& s, const std::string& db_path) = 0;
 
-  // Runs one op on `worker`. A worker that dies yields rc::kWorkerDied.
+  // Runs one op on `worker`, including `kill` (the worker's process dies;
+  // `open` starts a new one) and `kill at` (arms a kill at an event of the
+  // worker's next killable op, which then yields rc::kKilled if it fires).
+  // A worker that dies unasked yields rc::kWorkerDied.
   virtual model::Observation Execute(int worker, const model::Op& op, int64_t step_index,
                                      const PausePolicy* pause = nullptr) = 0;
+
+  // Whether `kill at EVENT K` can be honoured (it needs a process per worker).
+  virtual bool KillsInsideOps() const = 0;
+
+  // A power loss (op.kind == kPowerLoss): every worker dies, the files become
+  // what the durability tracker says survives (harness/durability.h), every
+  // worker reopens, and a fresh connection runs the recovery oracle. The
+  // observation carries the recovered table and any recovery problem.
+  virtual model::Observation PowerLoss(const model::Op& op) = 0;
 
   // Closes every worker's connection, then checks the database from a fresh
   // connection (run where the workers run).
@@ -56,5 +68,8 @@ std::unique_ptr<Backend> MakeBackend(std::string_view name, std::string* error);
 
 // The VFS seed of worker `index` under schedule seed `seed`.
 uint64_t WorkerSeed(uint64_t seed, int index);
+
+// The recovery oracle's verdict as an observation (rows + problem).
+model::Observation RecoveryObservation(const VerifyResult& v);
 
 }  // namespace harvey::harness

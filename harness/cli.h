@@ -18,6 +18,9 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitEnvironment = 3;
 inline constexpr int kExitHarness = 4;
 
+// The defect names of `--defect` (model::Defect keywords).
+inline constexpr const char* kDefectNames[] = {"none", "canary", "fsync-lies"};
+
 struct GenArgs {
   uint64_t seed = 1;
   int steps = 40;
@@ -30,6 +33,7 @@ struct RunArgs {
   std::string boundary = "fork";
   bool json = false;
   std::string scratch_parent;  // "" = $TMPDIR
+  std::string defect;          // "" = as the file says
 };
 int CmdRun(const RunArgs& a);
 
@@ -43,8 +47,25 @@ struct FuzzArgs {
   int steps = 40;
   int workers = 3;
   std::string scratch_parent;
+  std::string defect = "none";  // recorded in every generated schedule
+  uint32_t kill_percent = 3;        // per step
+  uint32_t power_loss_percent = 2;  // per step
+  double shrink_time_s = 30;         // per finding; 0 = do not shrink
 };
 int CmdFuzz(const FuzzArgs& a);
+
+// Exit 0 when OUT was written and replays the same failure; 2 when FILE does
+// not fail (nothing to shrink); 4 on a harness error or a flaky result.
+struct ShrinkArgs {
+  std::string file;
+  std::string out;
+  double time_s = 30;
+  std::string boundary = "fork";
+  bool json = false;
+  bool verbose = false;
+  std::string scratch_parent;
+};
+int CmdShrink(const ShrinkArgs& a);
 
 
 }  // namespace harvey::harness

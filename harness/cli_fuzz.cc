@@ -1,5 +1,6 @@
 // `harvey fuzz`: generate schedules from a campaign seed and run them until
-// the budget ends or the first mismatch, which is saved as a schedule file.
+// the budget ends or the first mismatch, which is saved as a schedule file,
+// then shrunk (harness/shrinker.h) and saved again beside it.
 #include <sys/stat.h>
 
 #include <chrono>
@@ -13,6 +14,8 @@
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scratch.h"
+#include "harness/shrinker.h"
+#include "model/crash_gen.h"
 #include "model/generator.h"
 
 namespace harvey::harness {
@@ -41,12 +44,34 @@ std::string Rates(const Tally& t) {
   return buf;
 }
 
+// Shrinks a finding (within a.shrink_time_s) and saves it to `path`; prints
+// what it did. Returns the figures for --json, or null when nothing was saved.
+nlohmann::json ShrinkFinding(const model::Schedule& s, const model::Mismatch& m, Backend& backend,
+                             const std::string& db_dir, const FuzzArgs& a, const std::string& found_by,
+                             const std::string& path) {
+  std::fprintf(stderr, "shrinking for at most %g s ...\n", a.shrink_time_s);
+  const ShrinkResult r = Shrink(s, m, backend, db_dir, ShrinkOptions{.time_s = a.shrink_time_s});
+  const std::string text = FindingText(AsFinding(r.schedule, a.boundary), r.mismatch,
+                                       found_by + ", shrunk: " + ShrinkSummary(r), a.boundary);
+  if (std::string e = WriteFileAtomic(path, text); !e.empty()) {
+    std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
+    return nullptr;
+  }
+  std::fputs(MismatchReport(r.mismatch).c_str(), stderr);
+  std::fprintf(stderr, "shrunk: %s; replayed the same failure %d/%d\nsaved: %s (replay: harvey run %s --boundary %s)\n",
+               ShrinkSummary(r).c_str(), r.confirmed, ShrinkOptions{}.confirm_runs, path.c_str(), path.c_str(),
+               a.boundary.c_str());
+  return nlohmann::json{{"file", path},          {"class", r.mismatch.failure_class},
+                        {"steps", r.schedule.steps.size()}, {"original_steps", r.original_steps},
+                        {"elapsed_s", r.elapsed_s}, {"replays", r.replays}, {"confirmed", r.confirmed}};
+}
+
 }  // namespace
 
 int CmdFuzz(const FuzzArgs& a) {
   const uint64_t seed = a.seed.value_or(RandomSeed());
-  std::fprintf(stderr, "harvey fuzz: seed %llu, boundary %s\n", static_cast<unsigned long long>(seed),
-               a.boundary.c_str());
+  std::fprintf(stderr, "harvey fuzz: seed %llu, boundary %s%s%s\n", static_cast<unsigned long long>(seed),
+               a.boundary.c_str(), a.defect == "none" ? "" : ", defect ", a.defect == "none" ? "" : a.defect.c_str());
   auto scratch = ScratchDir::Create(a.scratch_parent);
   if (!scratch.ok()) {
     std::fprintf(stderr, "harvey fuzz: %s\n", scratch.error().c_str());
@@ -61,16 +86,24 @@ int CmdFuzz(const FuzzArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   model::GenOptions gen{.workers = a.workers, .steps = a.steps};
+  const model::CrashOptions crashes{.kill_percent = a.kill_percent,
+                                    .power_loss_percent = a.power_loss_percent,
+                                    .kill_inside_ops = backend->KillsInsideOps()};
+  model::Defect defect = model::Defect::kNone;
+  model::ParseDefect(a.defect, &defect);  // CLI11 checked the name
   Tally t;
   Progress progress;
   std::string finding_path;
+  std::string shrunk_path;  // the shrunk finding, when there is one
+  nlohmann::json shrunk;    // its figures for --json
   int exit_code = kExitPass;
   for (uint64_t i = 0;; ++i) {
     if (a.count && i >= *a.count) break;
     if (a.time_s && elapsed() >= *a.time_s) break;
     if (Interrupted()) break;
     const uint64_t sseed = model::ScheduleSeed(seed, i);
-    const model::Schedule s = model::Generate(sseed, gen);
+    model::Schedule s = model::AddCrashes(sseed, crashes, model::Generate(sseed, gen));
+    s.config.defect = defect;
     const RunResult r = RunSchedule(s, *backend, scratch.value()->path());
     t.steps += static_cast<uint64_t>(r.steps_run);
     if (r.verdict == Verdict::kError) {
@@ -85,18 +118,24 @@ int CmdFuzz(const FuzzArgs& a) {
     if (r.verdict == Verdict::kMismatch) {
       t.findings++;
       progress.Finish();
-      std::fputs(MismatchReport(*r.mismatch).c_str(), stderr);
+      std::fputs((MismatchReport(*r.mismatch) + ContextNotes(s)).c_str(), stderr);
       ::mkdir(a.out_dir.c_str(), 0755);
       finding_path = a.out_dir + "/finding-" + std::to_string(sseed) + ".sched";
       const std::string found_by = "harvey fuzz --boundary " + a.boundary + " --seed " +
                                    std::to_string(seed) + " (schedule " + std::to_string(i) + ")";
-      if (std::string e = WriteFileAtomic(finding_path, FindingText(s, *r.mismatch, found_by, a.boundary));
+      if (std::string e = WriteFileAtomic(finding_path, FindingText(AsFinding(s, a.boundary), *r.mismatch,
+                                                                    found_by, a.boundary));
           !e.empty()) {
         std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
         finding_path.clear();
       } else {
         std::fprintf(stderr, "saved: %s (replay: harvey run %s --boundary %s)\n", finding_path.c_str(),
                      finding_path.c_str(), a.boundary.c_str());
+      }
+      if (a.shrink_time_s > 0 && !finding_path.empty()) {
+        shrunk_path = a.out_dir + "/finding-" + std::to_string(sseed) + ".shrunk.sched";
+        shrunk = ShrinkFinding(s, *r.mismatch, *backend, scratch.value()->path(), a, found_by, shrunk_path);
+        if (shrunk.is_null()) shrunk_path.clear();
       }
       exit_code = kExitMismatch;
       break;
@@ -124,6 +163,7 @@ int CmdFuzz(const FuzzArgs& a) {
                      {"steps_per_s", t.elapsed_s > 0 ? t.steps / t.elapsed_s : 0.0},
                      {"interrupted", interrupted}};
     if (!finding_path.empty()) j["finding"] = finding_path;
+    if (!shrunk_path.empty()) j["shrunk"] = shrunk;
     std::cout << j.dump() << "\n";
   }
   if (interrupted) return 128 + InterruptSignal();

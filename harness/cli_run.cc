@@ -24,6 +24,7 @@ int CmdRun(const RunArgs& a) {
     std::fprintf(stderr, "%s\n", s.error().c_str());
     return kExitUsage;
   }
+  if (!a.defect.empty()) model::ParseDefect(a.defect, &s.value().config.defect);
   auto scratch = ScratchDir::Create(a.scratch_parent);
   if (!scratch.ok()) {
     std::fprintf(stderr, "harvey run: %s\n", scratch.error().c_str());
@@ -46,7 +47,7 @@ int CmdRun(const RunArgs& a) {
   } else {
     std::printf("trace %s\n", TraceHex(r.trace).c_str());
   }
-  if (r.mismatch) std::fputs(MismatchReport(*r.mismatch).c_str(), stderr);
+  if (r.mismatch) std::fputs((MismatchReport(*r.mismatch) + ContextNotes(s.value())).c_str(), stderr);
   if (r.verdict == Verdict::kError) {
     std::fprintf(stderr, "harvey run: %s\n", r.error.c_str());
     return Interrupted() ? 128 + InterruptSignal() : kExitHarness;

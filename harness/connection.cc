@@ -203,7 +203,9 @@ std::string CreateDatabase(const std::string& db_path, const model::Config& conf
 
 void RemoveDatabase(const std::string& db_path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    ::unlink((db_path + suffix).c_str());
+    for (const char* extra : {"", ".durable", ".pending"}) {
+      ::unlink((db_path + suffix + extra).c_str());
+    }
   }
 }
 

@@ -8,8 +8,10 @@
 #include <csignal>
 #include <cstring>
 
+#include "harness/durability.h"
 #include "harness/wire.h"
 #include "harness/worker_main.h"
+#include "model/model.h"
 
 namespace harvey::harness {
 
@@ -50,6 +52,7 @@ std::string ForkBackend::Spawn(Proc& p) {
   ::close(sv[1]);
   p.pid = pid;
   p.fd = sv[0];
+  p.killed = false;
   return "";
 }
 
@@ -60,41 +63,75 @@ void ForkBackend::Reap(Proc& p) {
     }
   }
   if (p.fd >= 0) ::close(p.fd);
-  p = Proc{};
+  p.pid = -1;
+  p.fd = -1;
+  p.arm.reset();
+}
+
+std::string ForkBackend::ResetWorker(int i) {
+  Proc& p = procs_[i];
+  if (p.pid < 0) {
+    if (std::string error = Spawn(p); !error.empty()) return error;
+  }
+  Encoder e(MsgType::kReset);
+  e.Str(db_path_);
+  Put(e, config_);
+  e.I64(i).U64(track_durability_ ? 1 : 0);
+  std::optional<Decoder> reply;
+  if (!SendMsg(p.fd, e) || !(reply = RecvMsg(p.fd))) {
+    Reap(p);
+    return "worker " + std::to_string(i) + " did not answer Reset";
+  }
+  if (reply->type() == MsgType::kFailed) return reply->Str();
+  return "";
 }
 
 std::string ForkBackend::Begin(const model::Schedule& s, const std::string& db_path) {
   active_ = static_cast<int>(s.workers.size());
+  db_path_ = db_path;
+  config_ = s.config;
+  track_durability_ = model::HasOp(s, model::OpKind::kPowerLoss);
   if (procs_.size() < s.workers.size()) procs_.resize(s.workers.size());
   for (int i = 0; i < active_; ++i) {
-    Proc& p = procs_[i];
-    if (p.pid < 0) {
-      std::string error = Spawn(p);
-      if (!error.empty()) return error;
-    }
-    Encoder e(MsgType::kReset);
-    e.Str(db_path);
-    Put(e, s.config);
-    e.I64(i);
-    std::optional<Decoder> reply;
-    if (!SendMsg(p.fd, e) || !(reply = RecvMsg(p.fd))) {
-      Reap(p);
-      return "worker " + std::to_string(i) + " did not answer Reset";
-    }
-    if (reply->type() == MsgType::kFailed) return reply->Str();
+    procs_[i].arm.reset();
+    if (std::string error = ResetWorker(i); !error.empty()) return error;
   }
   return "";
 }
 
 model::Observation ForkBackend::Execute(int worker, const model::Op& op, int64_t step_index,
                                         const PausePolicy* pause) {
+  using model::OpKind;
   Proc& p = procs_.at(static_cast<size_t>(worker));
-  model::Observation died{.rc = model::rc::kWorkerDied};
-  if (p.pid < 0) return died;
+  if (op.kind == OpKind::kKill) {
+    Reap(p);
+    p.killed = true;
+    return model::Observation{};
+  }
+  if (op.kind == OpKind::kKillAt) {
+    p.arm = Arm{op.event, op.ordinal};
+    return model::Observation{};
+  }
+  std::optional<Arm> arm = std::exchange(p.arm, std::nullopt);
+  if (!model::IsKillable(op.kind)) arm.reset();
+  if (p.pid < 0) {
+    if (!p.killed) return model::Observation{.rc = model::rc::kWorkerDied};
+    if (op.kind != OpKind::kOpen) return model::Observation{.rc = model::rc::kNotOpen};
+    const std::string error = ResetWorker(worker);
+    return model::Observation{.rc = error.empty() ? model::rc::kOk : model::rc::kError};
+  }
+  return Step(p, op, step_index, pause, arm);
+}
+
+model::Observation ForkBackend::Step(Proc& p, const model::Op& op, int64_t step_index,
+                                     const PausePolicy* pause, std::optional<Arm> arm) {
+  const model::Observation died{.rc = model::rc::kWorkerDied};
+  const uint32_t arm_bit = arm ? 1u << static_cast<int>(arm->event) : 0;
+  uint32_t pause_mask = pause ? pause->mask : 0;
   Encoder e(MsgType::kStep);
   e.I64(step_index);
   Put(e, op);
-  e.U64(pause ? pause->mask : 0);
+  e.U64(pause_mask | arm_bit);
   if (!SendMsg(p.fd, e)) {
     Reap(p);
     return died;
@@ -116,9 +153,17 @@ model::Observation ForkBackend::Execute(int worker, const model::Op& op, int64_t
     ev.role = static_cast<FileRole>(m->U64());
     ev.arg = m->I64();
     ev.ordinal = m->U64();
-    const uint32_t mask = pause && pause->on_event ? pause->on_event(ev) : 0;
+    if (arm && static_cast<int>(ev.event) == static_cast<int>(arm->event) &&
+        ev.ordinal == arm->ordinal) {
+      Reap(p);  // SIGKILL while the worker waits inside SQLite
+      p.killed = true;
+      return model::Observation{.rc = model::rc::kKilled};
+    }
+    if (pause && pause->on_event && (pause_mask >> static_cast<int>(ev.event) & 1)) {
+      pause_mask = pause->on_event(ev);
+    }
     Encoder c(MsgType::kContinue);
-    c.U64(mask);
+    c.U64(pause_mask | arm_bit);
     if (!SendMsg(p.fd, c)) {
       Reap(p);
       return died;
@@ -126,14 +171,25 @@ model::Observation ForkBackend::Execute(int worker, const model::Op& op, int64_t
   }
 }
 
-VerifyResult ForkBackend::Finish() {
-  VerifyResult failed;
+model::Observation ForkBackend::PowerLoss(const model::Op& op) {
   for (int i = 0; i < active_; ++i) {
-    Proc& p = procs_[i];
-    if (p.pid < 0) continue;
-    if (!SendMsg(p.fd, Encoder(MsgType::kClose)) || !RecvMsg(p.fd)) Reap(p);
+    Reap(procs_[i]);
+    procs_[i].killed = true;
   }
-  // The check runs in a worker process, where the workers run.
+  if (std::string e = ApplyPowerLoss(db_path_, op.seed, config_.sector_size); !e.empty()) {
+    return model::Observation{.rc = model::rc::kError, .recovery_problem = e};
+  }
+  for (int i = 0; i < active_; ++i) {
+    if (std::string e = ResetWorker(i); !e.empty()) {
+      model::Observation o;
+      o.recovery_problem = "reopen after power loss: " + e;
+      return o;
+    }
+  }
+  return RecoveryObservation(VerifyInAWorker());
+}
+
+VerifyResult ForkBackend::VerifyInAWorker() {
   for (int i = 0; i < active_; ++i) {
     Proc& p = procs_[i];
     if (p.pid < 0) continue;
@@ -145,8 +201,30 @@ VerifyResult ForkBackend::Finish() {
     }
     return GetVerifyResult(*reply);
   }
+  // Every worker was killed: start worker 0 again just to verify.
+  if (active_ > 0 && procs_[0].killed && ResetWorker(0).empty()) {
+    Proc& p = procs_[0];
+    std::optional<Decoder> reply;
+    if (SendMsg(p.fd, Encoder(MsgType::kClose)) && RecvMsg(p.fd) &&
+        SendMsg(p.fd, Encoder(MsgType::kVerify)) && (reply = RecvMsg(p.fd)) &&
+        reply->type() == MsgType::kVerified) {
+      return GetVerifyResult(*reply);
+    }
+  }
+  VerifyResult failed;
   failed.error = "no live worker to verify the database";
   return failed;
+}
+
+VerifyResult ForkBackend::Finish() {
+  for (int i = 0; i < active_; ++i) {
+    Proc& p = procs_[i];
+    p.arm.reset();
+    if (p.pid < 0) continue;
+    if (!SendMsg(p.fd, Encoder(MsgType::kClose)) || !RecvMsg(p.fd)) Reap(p);
+  }
+  // The check runs in a worker process, where the workers run.
+  return VerifyInAWorker();
 }
 
 }  // namespace harvey::harness

@@ -1,5 +1,8 @@
 #include "harness/inproc_backend.h"
 
+#include "harness/durability.h"
+#include "model/model.h"
+
 namespace harvey::harness {
 namespace {
 
@@ -23,10 +26,14 @@ class PolicyListener : public VfsListener {
 
 }  // namespace
 
+InprocBackend::~InprocBackend() { SetVfsFsyncLies(false); }
+
 std::string InprocBackend::Begin(const model::Schedule& s, const std::string& db_path) {
   conns_.clear();
   db_path_ = db_path;
   config_ = s.config;
+  SetDurabilityTracking(model::HasOp(s, model::OpKind::kPowerLoss));
+  SetVfsFsyncLies(s.config.defect == model::Defect::kFsyncLies);
   SeedVfs(WorkerSeed(s.config.seed, 0));
   for (size_t i = 0; i < s.workers.size(); ++i) {
     conns_.push_back(std::make_unique<Connection>());
@@ -38,16 +45,38 @@ std::string InprocBackend::Begin(const model::Schedule& s, const std::string& db
 
 model::Observation InprocBackend::Execute(int worker, const model::Op& op, int64_t step_index,
                                           const PausePolicy* pause) {
+  Connection& conn = *conns_.at(static_cast<size_t>(worker));
+  if (op.kind == model::OpKind::kKill) {
+    conn.Close();
+    return model::Observation{};
+  }
+  if (op.kind == model::OpKind::kKillAt) return model::Observation{.rc = model::rc::kError};
   PolicyListener listener(pause);
   VfsListener* previous = GetVfsListener();
   SetVfsListener(&listener);
-  model::Observation o = conns_.at(static_cast<size_t>(worker))->Execute(op, step_index);
+  model::Observation o = conn.Execute(op, step_index);
   SetVfsListener(previous);
   return o;
 }
 
+model::Observation InprocBackend::PowerLoss(const model::Op& op) {
+  for (auto& c : conns_) c->Close();
+  if (std::string e = ApplyPowerLoss(db_path_, op.seed, config_.sector_size); !e.empty()) {
+    return model::Observation{.rc = model::rc::kError, .recovery_problem = e};
+  }
+  for (auto& c : conns_) {
+    if (std::string e = c->Reset(db_path_, config_); !e.empty()) {
+      model::Observation o;
+      o.recovery_problem = "reopen after power loss: " + e;
+      return o;
+    }
+  }
+  return RecoveryObservation(Verify(db_path_, config_));
+}
+
 VerifyResult InprocBackend::Finish() {
   conns_.clear();
+  SetVfsFsyncLies(false);
   return Verify(db_path_, config_);
 }
 

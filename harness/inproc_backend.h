@@ -1,6 +1,9 @@
 // `inproc`: every worker's connection in this process, on this thread. The
 // fastest backend (for libFuzzer); SQLite's PRNG is per process here, so it
-// is seeded once per schedule rather than per worker.
+// is seeded once per schedule rather than per worker. A `kill` closes the
+// connection (what a dead process leaves behind is the same: its locks and
+// its uncommitted transaction are gone); `kill at EVENT` needs a process per
+// worker and is refused (KillsInsideOps() is false).
 #pragma once
 
 #include <memory>
@@ -12,10 +15,13 @@ namespace harvey::harness {
 
 class InprocBackend : public Backend {
  public:
+  ~InprocBackend() override;
   std::string_view name() const override { return "inproc"; }
   std::string Begin(const model::Schedule& s, const std::string& db_path) override;
   model::Observation Execute(int worker, const model::Op& op, int64_t step_index,
                              const PausePolicy* pause) override;
+  bool KillsInsideOps() const override { return false; }
+  model::Observation PowerLoss(const model::Op& op) override;
   VerifyResult Finish() override;
 
  private:

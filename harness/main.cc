@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fork", "inproc"}));
   r->add_flag("--json", run.json, "Print one JSON object on stdout");
   r->add_option("--scratch", run.scratch_parent, "Parent of the scratch directory");
+  r->add_option("--defect", run.defect, "Run under a calibration defect (overrides the file)")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDefectNames), std::end(kDefectNames))));
 
   FuzzArgs fuzz;
   auto* f = app.add_subcommand("fuzz", "Generate and run schedules until a mismatch or the budget ends");
@@ -37,6 +39,26 @@ int main(int argc, char** argv) {
   f->add_option("--workers", fuzz.workers, "Workers per schedule")->check(CLI::Range(1, 8));
   f->add_flag("--json", fuzz.json, "Print one JSON object on stdout at the end");
   f->add_option("--scratch", fuzz.scratch_parent, "Parent of the scratch directory");
+  f->add_option("--defect", fuzz.defect, "Calibration defect, recorded in saved findings")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDefectNames), std::end(kDefectNames))));
+  f->add_option("--kills", fuzz.kill_percent, "Chance (percent per step) of a worker kill")
+      ->check(CLI::Range(0, 100));
+  f->add_option("--power-losses", fuzz.power_loss_percent,
+                "Chance (percent per step) of a power loss")->check(CLI::Range(0, 100));
+
+  f->add_option("--shrink-time", fuzz.shrink_time_s,
+                "Seconds to shrink each finding (0 = do not shrink)")->check(CLI::NonNegativeNumber);
+
+  ShrinkArgs shrink;
+  auto* sh = app.add_subcommand("shrink", "Shrink a failing schedule to a small one that fails the same way");
+  sh->add_option("file", shrink.file, "Failing schedule file")->required();
+  sh->add_option("-o,--out", shrink.out, "Where the shrunk schedule is written")->required();
+  sh->add_option("--time", shrink.time_s, "Time budget in seconds")->check(CLI::PositiveNumber);
+  sh->add_option("--boundary", shrink.boundary, "Where workers run")
+      ->check(CLI::IsMember({"fork", "inproc"}));
+  sh->add_flag("--json", shrink.json, "Print one JSON object on stdout");
+  sh->add_flag("-v,--verbose", shrink.verbose, "Print every kept candidate");
+  sh->add_option("--scratch", shrink.scratch_parent, "Parent of the scratch directory");
 
   try {
     app.parse(argc, argv);
@@ -47,6 +69,7 @@ int main(int argc, char** argv) {
   InstallInterruptHandlers();
   if (g->parsed()) return CmdGen(gen);
   if (r->parsed()) return CmdRun(run);
+  if (sh->parsed()) return CmdShrink(shrink);
   if (f->parsed()) {
     if (!fuzz.count && !fuzz.time_s) {
       std::fprintf(stderr, "harvey fuzz: give --count N or --time SECONDS\n");

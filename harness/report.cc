@@ -16,20 +16,47 @@ std::string MismatchReport(const model::Mismatch& m) {
     r += (i == 0 ? "  expected: " : "        or: ") + m.expected[i] + "\n";
   }
   r += "  observed: " + m.observed + "\n";
+  for (const std::string& d : m.details) r += "  " + d + "\n";
   return r;
+}
+
+std::string ContextNotes(const model::Schedule& s) {
+  std::string notes;
+  if (s.config.synchronous == model::Synchronous::kOff) {
+    notes += "  note: synchronous=OFF is an UNSAFE configuration: SQLite does not promise "
+             "durability or integrity across power loss with it\n";
+  }
+  if (s.config.defect != model::Defect::kNone) {
+    notes += std::string("  note: calibration defect '") + model::ToString(s.config.defect) +
+             "' was active: this finding shows harvey's detection power, not a SQLite bug\n";
+  }
+  return notes;
 }
 
 nlohmann::json ToJson(const model::Mismatch& m) {
   return nlohmann::json{{"step", m.step},           {"oracle", m.oracle},
                         {"class", m.failure_class}, {"where", m.where},
-                        {"expected", m.expected},   {"observed", m.observed}};
+                        {"expected", m.expected},   {"observed", m.observed},
+                        {"details", m.details}};
 }
+
+namespace {
+// One comment line: no line breaks, at most ~400 bytes.
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  if (s.size() > 400) s = s.substr(0, 400) + "...";
+  return s;
+}
+}  // namespace
 
 std::string FindingText(const model::Schedule& s, const model::Mismatch& m,
                         const std::string& found_by, const std::string& boundary) {
   std::string t = model::PrintSchedule(s);
   std::string header;
-  header += "# harvey finding: " + m.Summary() + "\n";
+  header += "# harvey finding: " + OneLine(m.Summary()) + "\n";
+  for (const std::string& d : m.details) header += "#   " + OneLine(d) + "\n";
   header += "# class: " + m.failure_class + "\n";
   header += "# found by: " + found_by + "\n";
   header += "# replay: harvey run THIS_FILE --boundary " + boundary + "\n";

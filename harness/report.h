@@ -17,6 +17,10 @@ std::string MismatchReport(const model::Mismatch& m);
 
 nlohmann::json ToJson(const model::Mismatch& m);
 
+// Lines that qualify a finding on `s`: an unsafe configuration
+// (synchronous=OFF with power loss) or a calibration defect. "" if none.
+std::string ContextNotes(const model::Schedule& s);
+
 // The schedule text with a header comment saying what failed and how to replay.
 std::string FindingText(const model::Schedule& s, const model::Mismatch& m,
                         const std::string& found_by, const std::string& boundary);

@@ -4,7 +4,9 @@
 
 #include <cstdio>
 
+#include "harness/durability.h"
 #include "harness/interrupt.h"
+#include "model/model.h"
 
 namespace harvey::harness {
 namespace {
@@ -70,8 +72,15 @@ std::string TraceHex(uint64_t trace) {
 RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::string& db_dir,
                       const model::Rules& rules) {
   RunResult r;
+  if (model::HasOp(s, model::OpKind::kKillAt) && !backend.KillsInsideOps()) {
+    r.verdict = Verdict::kError;
+    r.error = "boundary " + std::string(backend.name()) +
+              " cannot kill a worker inside an op ('kill at'); use --boundary fork";
+    return r;
+  }
   const std::string db_path = db_dir + "/harvey.db";
   RemoveDatabase(db_path);
+  SetDurabilityTracking(model::HasOp(s, model::OpKind::kPowerLoss));
   if (std::string e = CreateDatabase(db_path, s.config); !e.empty()) {
     r.verdict = Verdict::kError;
     r.error = e;
@@ -83,7 +92,9 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
     backend.Finish();
     return r;
   }
-  model::Checker checker(s, rules);
+  model::Rules effective = rules;
+  if (s.config.defect == model::Defect::kCanary) effective.canary_reads_see_latest = true;
+  model::Checker checker(s, effective);
   TraceHasher trace;
   for (int64_t i = 0; i < static_cast<int64_t>(s.steps.size()); ++i) {
     if (Interrupted()) {
@@ -92,7 +103,9 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
       break;
     }
     const model::Step& step = s.steps[i];
-    model::Observation o = backend.Execute(step.worker, step.op, i);
+    model::Observation o = step.op.kind == model::OpKind::kPowerLoss
+                               ? backend.PowerLoss(step.op)
+                               : backend.Execute(step.worker, step.op, i);
     trace.Add(i, o);
     r.observations.push_back(o);
     r.steps_run = i + 1;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string_view>
 
+#include "harness/durability.h"
 #include "model/rng.h"
 
 namespace harvey::harness {
@@ -45,6 +46,7 @@ void Report(VfsEvent event, FileRole role, int64_t arg) {
 struct ShimFile {
   sqlite3_file base;  // must be first: SQLite sees a ShimFile* as sqlite3_file*
   FileRole role;
+  const char* path;   // SQLite keeps the name valid until xClose
 };
 static_assert(sizeof(ShimFile) % 8 == 0, "the real file after ShimFile must stay 8-byte aligned");
 
@@ -75,14 +77,24 @@ int ShimRead(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
   return RealMethods(f)->xRead(Real(f), buf, amt, off);
 }
 
+// The database and its log are what a power loss can take back.
+const char* DurablePath(sqlite3_file* f) {
+  const FileRole r = RoleOf(f);
+  return (r == FileRole::kDb || r == FileRole::kWal) ? Shim(f)->path : nullptr;
+}
+
 int ShimWrite(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
   Report(VfsEvent::kWrite, RoleOf(f), off);
-  return RealMethods(f)->xWrite(Real(f), buf, amt, off);
+  const int rc = RealMethods(f)->xWrite(Real(f), buf, amt, off);
+  if (rc == SQLITE_OK) NoteWrite(DurablePath(f), buf, amt, off);
+  return rc;
 }
 
 int ShimTruncate(sqlite3_file* f, sqlite3_int64 size) {
   Report(VfsEvent::kTruncate, RoleOf(f), size);
-  return RealMethods(f)->xTruncate(Real(f), size);
+  const int rc = RealMethods(f)->xTruncate(Real(f), size);
+  if (rc == SQLITE_OK) NoteTruncate(DurablePath(f), size);
+  return rc;
 }
 
 // Reports, then syncs — unless SetVfsFsyncLies(true), in which case it
@@ -90,7 +102,9 @@ int ShimTruncate(sqlite3_file* f, sqlite3_int64 size) {
 int ShimSync(sqlite3_file* f, int flags) {
   Report(VfsEvent::kSync, RoleOf(f), flags);
   if (g_fsync_lies.load(std::memory_order_relaxed)) return SQLITE_OK;
-  return RealMethods(f)->xSync(Real(f), flags);
+  const int rc = RealMethods(f)->xSync(Real(f), flags);
+  if (rc == SQLITE_OK) NoteSynced(DurablePath(f));
+  return rc;
 }
 
 int ShimFileSize(sqlite3_file* f, sqlite3_int64* n) {
@@ -203,6 +217,7 @@ int ShimOpen(sqlite3_vfs* vfs, sqlite3_filename zName, sqlite3_file* f, int flag
   ShimFile* shim = Shim(f);
   f->pMethods = nullptr;
   shim->role = RoleFor(zName, flags);
+  shim->path = zName;
   sqlite3_file* real = Real(f);
   real->pMethods = nullptr;
   int rc = Base(vfs)->xOpen(Base(vfs), zName, real, flags, out_flags);
@@ -216,6 +231,7 @@ int ShimOpen(sqlite3_vfs* vfs, sqlite3_filename zName, sqlite3_file* f, int flag
 
 // Plain forwarders to the base VFS.
 int ShimDelete(sqlite3_vfs* v, const char* name, int sync_dir) {
+  NoteDeleted(name);
   return Base(v)->xDelete(Base(v), name, sync_dir);
 }
 int ShimAccess(sqlite3_vfs* v, const char* name, int flags, int* out) {

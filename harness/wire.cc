@@ -95,7 +95,7 @@ std::optional<Decoder> RecvMsg(int fd) {
 
 void Put(Encoder& e, const model::Config& c) {
   e.U64(c.page_size).U64(static_cast<uint64_t>(c.synchronous)).U64(c.wal_autocheckpoint)
-      .I64(c.cache_size).U64(c.seed);
+      .I64(c.cache_size).U64(c.seed).U64(static_cast<uint64_t>(c.defect)).U64(c.sector_size);
 }
 
 model::Config GetConfig(Decoder& d) {
@@ -105,12 +105,15 @@ model::Config GetConfig(Decoder& d) {
   c.wal_autocheckpoint = static_cast<uint32_t>(d.U64());
   c.cache_size = static_cast<int32_t>(d.I64());
   c.seed = d.U64();
+  c.defect = static_cast<model::Defect>(d.U64());
+  c.sector_size = static_cast<uint32_t>(d.U64());
   return c;
 }
 
 void Put(Encoder& e, const model::Op& op) {
   e.U64(static_cast<uint64_t>(op.kind)).I64(op.key).U64(op.size)
-      .U64(static_cast<uint64_t>(op.begin)).U64(static_cast<uint64_t>(op.checkpoint));
+      .U64(static_cast<uint64_t>(op.begin)).U64(static_cast<uint64_t>(op.checkpoint))
+      .U64(static_cast<uint64_t>(op.event)).U64(op.ordinal).U64(op.seed);
 }
 
 model::Op GetOp(Decoder& d) {
@@ -120,6 +123,9 @@ model::Op GetOp(Decoder& d) {
   op.size = static_cast<uint32_t>(d.U64());
   op.begin = static_cast<model::BeginMode>(d.U64());
   op.checkpoint = static_cast<model::CheckpointMode>(d.U64());
+  op.event = static_cast<model::EventKind>(d.U64());
+  op.ordinal = static_cast<uint32_t>(d.U64());
+  op.seed = d.U64();
   return op;
 }
 
@@ -142,7 +148,7 @@ std::vector<model::Row> GetRows(Decoder& d) {
 }  // namespace
 
 void Put(Encoder& e, const model::Observation& o) {
-  e.I64(o.rc).I64(o.value).I64(o.ckpt_log).I64(o.ckpt_done);
+  e.I64(o.rc).I64(o.value).I64(o.ckpt_log).I64(o.ckpt_done).Str(o.recovery_problem);
   PutRows(e, o.rows);
 }
 
@@ -152,6 +158,7 @@ model::Observation GetObservation(Decoder& d) {
   o.value = d.I64();
   o.ckpt_log = static_cast<int32_t>(d.I64());
   o.ckpt_done = static_cast<int32_t>(d.I64());
+  o.recovery_problem = d.Str();
   o.rows = GetRows(d);
   return o;
 }

@@ -2,6 +2,7 @@
 
 #include "harness/backend.h"
 #include "harness/connection.h"
+#include "harness/durability.h"
 #include "harness/vfs_shim.h"
 #include "harness/wire.h"
 
@@ -51,7 +52,10 @@ int WorkerMain(int fd) {
         db_path = m->Str();
         config = GetConfig(*m);
         const int index = static_cast<int>(m->I64());
+        const bool track = m->U64() != 0;
         conn.Close();
+        SetDurabilityTracking(track);
+        SetVfsFsyncLies(config.defect == model::Defect::kFsyncLies);
         SeedVfs(WorkerSeed(config.seed, index));
         const std::string error = conn.Reset(db_path, config);
         Encoder e(error.empty() ? MsgType::kResult : MsgType::kFailed);

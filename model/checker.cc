@@ -17,6 +17,31 @@ void Dedupe(std::vector<State>& states) {
   states.erase(std::unique(states.begin(), states.end()), states.end());
 }
 
+namespace {
+// What a power loss took back: keys whose last acknowledged value (in the
+// first candidate state) differs from what recovery shows.
+std::vector<std::string> LostCommits(const std::vector<State>& states, const std::vector<Row>& rows) {
+  std::vector<std::string> out;
+  if (states.empty()) return out;
+  const Table& acked = states.front().committed;
+  Table seen;
+  for (const Row& r : rows) seen[r.key] = r.written_at;
+  auto name = [](int64_t w) { return w == kAbsent ? std::string("absent") : "@" + std::to_string(w); };
+  for (const auto& [k, w] : acked) {
+    auto it = seen.find(k);
+    const int64_t got = it == seen.end() ? kAbsent : it->second;
+    if (got != w) {
+      out.push_back("key " + std::to_string(k) + ": acknowledged value written at step " +
+                    std::to_string(w) + ", after recovery " + name(got));
+    }
+  }
+  for (const auto& [k, w] : seen) {
+    if (!acked.count(k)) out.push_back("key " + std::to_string(k) + ": deleted (or never written), after recovery " + name(w));
+  }
+  return out;
+}
+}  // namespace
+
 Checker::Checker(const Schedule& s, const Rules& rules)
     : schedule_(s), rules_(rules), states_{InitialState(s)} {}
 
@@ -51,6 +76,8 @@ std::optional<Mismatch> Checker::Observe(int64_t step_index, const Observation& 
                                        [&](const Prediction& p) { return p.rc == o.rc; });
   std::string what = rc_differs ? "rc" : (step.op.kind == OpKind::kRead ? "value" : "rows");
   if (o.rc == rc::kWorkerDied) what = "crash";
+  if (!o.recovery_problem.empty()) what = "recovery";
+  if (step.op.kind == OpKind::kPowerLoss) m.details = LostCommits(states_, o.rows);
   m.failure_class = std::string("step:") + ToString(step.op.kind) + ":" + what;
   m.where = "step " + std::to_string(step_index) + " (" + PrintStep(schedule_, step) + ")";
   for (const Prediction& p : allowed) m.expected.push_back(Describe(step.op.kind, p));
@@ -69,7 +96,7 @@ std::optional<Mismatch> Checker::ObserveFinal(const std::vector<Row>& rows) {
     Prediction p;
     p.rows.emplace();
     for (const auto& [k, v] : st.committed) p.rows->push_back(Row{k, v});
-    if (Matches(p, Observation{.rc = rc::kOk, .value = kAbsent, .rows = rows})) {
+    if (Matches(p, Observation{.rc = rc::kOk, .value = kAbsent, .rows = rows, .recovery_problem = {}})) {
       return std::nullopt;
     }
     allowed.push_back(std::move(p));

@@ -22,6 +22,9 @@ struct Mismatch {
   std::string where;          // "step 12 (w2 read 3)" or "end of schedule"
   std::vector<std::string> expected;  // every allowed outcome, described
   std::string observed;
+  // Further lines for the report, e.g. which acknowledged commits a power
+  // loss took back.
+  std::vector<std::string> details;
   std::string Summary() const;  // one line: where: expected X, observed Y
 };
 

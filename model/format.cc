@@ -32,14 +32,31 @@ constexpr BeginMode kBeginModes[] = {
 constexpr CheckpointMode kCheckpointModes[] = {
     CheckpointMode::kPassive, CheckpointMode::kFull, CheckpointMode::kRestart,
     CheckpointMode::kTruncate};
+// The op keywords of the text (kKillAt is written "kill at EVENT K").
 constexpr OpKind kOpKinds[] = {
     OpKind::kBegin,  OpKind::kRead,     OpKind::kWrite,      OpKind::kDelete,
     OpKind::kScan,   OpKind::kCommit,   OpKind::kRollback,   OpKind::kCheckpoint,
-    OpKind::kClose,  OpKind::kOpen};
+    OpKind::kClose,  OpKind::kOpen,     OpKind::kKill,       OpKind::kPowerLoss};
+constexpr OpKind kAllOpKinds[] = {
+    OpKind::kBegin,  OpKind::kRead,     OpKind::kWrite,      OpKind::kDelete,
+    OpKind::kScan,   OpKind::kCommit,   OpKind::kRollback,   OpKind::kCheckpoint,
+    OpKind::kClose,  OpKind::kOpen,     OpKind::kKill,       OpKind::kKillAt,
+    OpKind::kPowerLoss};
+constexpr Expectation kExpectations[] = {Expectation::kPass, Expectation::kFail};
+constexpr Defect kDefects[] = {Defect::kNone, Defect::kCanary, Defect::kFsyncLies};
+constexpr EventKind kEventKinds[] = {
+    EventKind::kWrite,   EventKind::kSync,       EventKind::kTruncate, EventKind::kLock,
+    EventKind::kUnlock,  EventKind::kShmLock,    EventKind::kShmBarrier,
+    EventKind::kShmMap,  EventKind::kFileControl, EventKind::kSleep};
+constexpr uint32_t kMaxOrdinal = 1'000'000;
 
-enum ConfigKey { kPageSize, kSynchronous, kWalAutocheckpoint, kCacheSize, kSeed, kNumConfigKeys };
+enum ConfigKey {
+  kPageSize, kSynchronous, kWalAutocheckpoint, kCacheSize, kSeed, kDefect, kSectorSize,
+  kNumConfigKeys
+};
 constexpr std::string_view kConfigNames[kNumConfigKeys] = {
-    "page_size", "synchronous", "wal_autocheckpoint", "cache_size", "seed"};
+    "page_size", "synchronous", "wal_autocheckpoint", "cache_size", "seed", "defect",
+    "sector_size"};
 
 template <typename E, size_t N>
 bool Lookup(const E (&values)[N], std::string_view keyword, E* out) {
@@ -149,9 +166,19 @@ std::string CheckWorkerName(std::string_view name) {
     ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
   }
   if (!ok) return "invalid worker name " + Quote(name) + " (want [a-z][a-z0-9_]{0,15})";
-  if (name == "config" || name == "worker") {
+  if (name == "config" || name == "worker" || name == "expect") {
     return "worker name " + Quote(name) + " is reserved (it is a keyword)";
   }
+  return "";
+}
+
+// Boundary names in `expect` lines: [a-z][a-z0-9_-]{0,15}.
+std::string CheckBoundaryName(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxNameBytes && name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-');
+  }
+  if (!ok) return "invalid boundary name " + Quote(name) + " (want [a-z][a-z0-9_-]{0,15})";
   return "";
 }
 
@@ -162,7 +189,9 @@ size_t ArgCount(OpKind k) {
     case OpKind::kBegin:
     case OpKind::kRead:
     case OpKind::kDelete:
-    case OpKind::kCheckpoint: return 1;
+    case OpKind::kCheckpoint:
+    case OpKind::kPowerLoss: return 1;
+    case OpKind::kKillAt: return 3;
     default: return 0;
   }
 }
@@ -174,6 +203,9 @@ std::string ArgHelp(OpKind k) {
     case OpKind::kDelete: return "1 argument (KEY)";
     case OpKind::kWrite: return "2 arguments (KEY SIZE)";
     case OpKind::kCheckpoint: return "1 argument (" + Choices(kCheckpointModes) + ")";
+    case OpKind::kPowerLoss: return "1 argument (SEED)";
+    case OpKind::kKill:
+    case OpKind::kKillAt: return "no arguments, or 'at EVENT K' (EVENT: " + Choices(kEventKinds) + ")";
     default: return "no arguments";
   }
 }
@@ -215,6 +247,7 @@ class Parser {
   std::string ConfigLine(const Tokens& tok);
   std::string ConfigValue(ConfigKey key, std::string_view value);
   std::string WorkerLine(const Tokens& tok);
+  std::string ExpectLine(const Tokens& tok);
   std::string StepLine(const Tokens& tok);
   int FindWorker(std::string_view name) const;
   Error Fail(const std::string& what) const {
@@ -255,6 +288,8 @@ Result<Schedule> Parser::Run(std::string_view text) {
       err = ConfigLine(tok);
     } else if (tok[0] == "worker") {
       err = WorkerLine(tok);
+    } else if (tok[0] == "expect") {
+      err = ExpectLine(tok);
     } else {
       err = StepLine(tok);
     }
@@ -287,7 +322,8 @@ std::string Parser::ConfigLine(const Tokens& tok) {
   }
   if (key < 0) {
     return "unknown config key " + Quote(tok[1]) +
-           " (want page_size, synchronous, wal_autocheckpoint, cache_size or seed)";
+           " (want page_size, synchronous, wal_autocheckpoint, cache_size, seed, defect or "
+           "sector_size)";
   }
   if (config_line_[key] != 0) {
     return "duplicate config key " + Quote(tok[1]) + " (already set on line " +
@@ -339,6 +375,17 @@ std::string Parser::ConfigValue(ConfigKey key, std::string_view value) {
         return "bad seed " + Quote(value) + " (want an integer in 0..18446744073709551615)";
       }
       return "";
+    case kDefect:
+      if (!Lookup(kDefects, value, &c.defect)) {
+        return "bad defect " + Quote(value) + " (want " + Choices(kDefects) + ")";
+      }
+      return "";
+    case kSectorSize:
+      if (value == "512" || value == "4096") {
+        c.sector_size = value == "512" ? 512 : 4096;
+        return "";
+      }
+      return "bad sector_size " + Quote(value) + " (want 512 or 4096)";
     case kNumConfigKeys:
       break;
   }
@@ -362,6 +409,27 @@ std::string Parser::WorkerLine(const Tokens& tok) {
   return "";
 }
 
+std::string Parser::ExpectLine(const Tokens& tok) {
+  if (!worker_line_.empty()) {
+    return "expect lines must come before the first worker (line " +
+           std::to_string(worker_line_[0]) + ")";
+  }
+  if (tok.size() != 3) {
+    return "expect takes a boundary and pass or fail, e.g. 'expect fork pass', got " +
+           std::to_string(tok.size() - 1) + " arguments";
+  }
+  if (auto e = CheckBoundaryName(tok[1]); !e.empty()) return e;
+  Expect x{.boundary = std::string(tok[1])};
+  if (!Lookup(kExpectations, tok[2], &x.verdict)) {
+    return "bad expectation " + Quote(tok[2]) + " (want " + Choices(kExpectations) + ")";
+  }
+  for (const Expect& prior : s_.expects) {
+    if (prior.boundary == x.boundary) return "duplicate expect for boundary " + Quote(tok[1]);
+  }
+  s_.expects.push_back(std::move(x));
+  return "";
+}
+
 std::string Parser::StepLine(const Tokens& tok) {
   Step step;
   step.worker = FindWorker(tok[0]);
@@ -371,11 +439,15 @@ std::string Parser::StepLine(const Tokens& tok) {
     if (known_op) {
       return "undeclared worker " + Quote(tok[0]) + " (declare it with a 'worker' line first)";
     }
-    return "unknown keyword " + Quote(tok[0]) + " (want config, worker or a declared worker name)";
+    return "unknown keyword " + Quote(tok[0]) + " (want config, expect, worker or a declared worker name)";
   }
   if (tok.size() < 2) return "missing op after worker " + Quote(tok[0]) + " (want " + OpList() + ")";
   if (!known_op) return "unknown op " + Quote(tok[1]) + " (want " + OpList() + ")";
   Op& op = step.op;
+  if (kind == OpKind::kKill && tok.size() > 2) kind = OpKind::kKillAt;
+  if (kind == OpKind::kKillAt && tok[2] != "at") {
+    return "bad kill " + Quote(tok[2]) + " (want 'kill' or 'kill at EVENT K')";
+  }
   op.kind = kind;
   if (tok.size() - 2 != ArgCount(kind)) {
     return std::string(ToString(kind)) + " takes " + ArgHelp(kind) + ", got " +
@@ -406,6 +478,19 @@ std::string Parser::StepLine(const Tokens& tok) {
       if (auto e = CheckSize(v); !e.empty()) return e;
       op.size = static_cast<uint32_t>(v);
       break;
+    case OpKind::kKillAt:
+      if (!Lookup(kEventKinds, tok[3], &op.event)) {
+        return "bad event " + Quote(tok[3]) + " (want " + Choices(kEventKinds) + ")";
+      }
+      if (!ParseInt(tok[4], &op.ordinal) || op.ordinal < 1 || op.ordinal > kMaxOrdinal) {
+        return "bad event count " + Quote(tok[4]) + " (want an integer in 1..1000000)";
+      }
+      break;
+    case OpKind::kPowerLoss:
+      if (!ParseInt(tok[2], &op.seed)) {
+        return "bad power-loss seed " + Quote(tok[2]) + " (want an integer in 0..18446744073709551615)";
+      }
+      break;
     default:
       break;
   }
@@ -427,7 +512,7 @@ std::string CheckStep(const Schedule& s, const Step& step) {
            std::to_string(s.workers.size()) + " workers)";
   }
   const Op& op = step.op;
-  if (!IsKnown(kOpKinds, op.kind)) {
+  if (!IsKnown(kAllOpKinds, op.kind)) {
     return "invalid op kind " + std::to_string(static_cast<int>(op.kind));
   }
   // The fields the text carries for this kind; all others must be default,
@@ -440,6 +525,8 @@ std::string CheckStep(const Schedule& s, const Step& step) {
     case OpKind::kWrite: used.size = op.size; [[fallthrough]];
     case OpKind::kRead:
     case OpKind::kDelete: used.key = op.key; break;
+    case OpKind::kKillAt: used.event = op.event; used.ordinal = op.ordinal; break;
+    case OpKind::kPowerLoss: used.seed = op.seed; break;
     default: break;
   }
   if (used != op) {
@@ -447,6 +534,10 @@ std::string CheckStep(const Schedule& s, const Step& step) {
   }
   if (!IsKnown(kBeginModes, op.begin)) return "invalid begin mode";
   if (!IsKnown(kCheckpointModes, op.checkpoint)) return "invalid checkpoint mode";
+  if (!IsKnown(kEventKinds, op.event)) return "invalid event kind";
+  if (op.kind == OpKind::kKillAt && (op.ordinal < 1 || op.ordinal > kMaxOrdinal)) {
+    return "event count " + std::to_string(op.ordinal) + " out of range 1..1000000";
+  }
   if (op.kind == OpKind::kRead || op.kind == OpKind::kWrite || op.kind == OpKind::kDelete) {
     if (auto e = CheckKey(op.key); !e.empty()) return e;
   }
@@ -463,11 +554,16 @@ Result<Schedule> ParseSchedule(std::string_view text, std::string_view filename)
 std::string PrintSchedule(const Schedule& s) {
   const Config& c = s.config;
   std::string out = std::string(kHeaderWord) + " " + std::to_string(kFormatVersion) + "\n";
+  for (const Expect& x : s.expects) {
+    out += "expect " + x.boundary + " " + ToString(x.verdict) + "\n";
+  }
   out += "config page_size " + std::to_string(c.page_size) + "\n";
   out += std::string("config synchronous ") + ToString(c.synchronous) + "\n";
   out += "config wal_autocheckpoint " + std::to_string(c.wal_autocheckpoint) + "\n";
   out += "config cache_size " + std::to_string(c.cache_size) + "\n";
   out += "config seed " + std::to_string(c.seed) + "\n";
+  if (c.defect != Defect::kNone) out += std::string("config defect ") + ToString(c.defect) + "\n";
+  if (c.sector_size != 4096) out += "config sector_size " + std::to_string(c.sector_size) + "\n";
   for (const Worker& w : s.workers) out += "worker " + w.name + "\n";
   for (const Step& step : s.steps) out += PrintStep(s, step) + "\n";
   return out;
@@ -487,6 +583,11 @@ std::string PrintStep(const Schedule& s, const Step& step) {
     case OpKind::kWrite:
       out += " " + std::to_string(op.key) + " " + std::to_string(op.size);
       break;
+    case OpKind::kKillAt:
+      out = (known ? s.workers[step.worker].name : "?") + " kill at " + ToString(op.event) + " " +
+            std::to_string(op.ordinal);
+      break;
+    case OpKind::kPowerLoss: out += " " + std::to_string(op.seed); break;
     default: break;
   }
   return out;
@@ -501,7 +602,18 @@ std::string Validate(const Schedule& s) {
     return "config: " + e;
   }
   if (auto e = CheckCacheSize(c.cache_size); !e.empty()) return "config: " + e;
+  if (!IsKnown(kDefects, c.defect)) return "config: invalid defect";
+  if (c.sector_size != 512 && c.sector_size != 4096) return "config: sector_size must be 512 or 4096";
 
+  for (size_t i = 0; i < s.expects.size(); ++i) {
+    if (auto e = CheckBoundaryName(s.expects[i].boundary); !e.empty()) return "expect: " + e;
+    if (!IsKnown(kExpectations, s.expects[i].verdict)) return "expect: invalid expectation";
+    for (size_t j = 0; j < i; ++j) {
+      if (s.expects[j].boundary == s.expects[i].boundary) {
+        return "duplicate expect for boundary " + Quote(s.expects[i].boundary);
+      }
+    }
+  }
   if (s.workers.empty()) return "no workers (need 1..8)";
   if (s.workers.size() > static_cast<size_t>(kMaxWorkers)) {
     return "too many workers (" + std::to_string(s.workers.size()) + ", at most 8)";

@@ -2,11 +2,15 @@
 //
 //   harvey-schedule 1
 //   # comments and blank lines are ignored anywhere after the header
+//   expect fork pass               (metadata: a run on boundary `fork` should
+//                                   pass | fail; each boundary at most once)
 //   config page_size 4096          (512..65536, power of two)
 //   config synchronous full        (off | normal | full)
 //   config wal_autocheckpoint 0    (0..1000000; 0 = off)
 //   config cache_size 100          (-1000000..1000000, not 0)
 //   config seed 42                 (0..2^64-1)
+//   config defect fsync-lies       (none | canary | fsync-lies; printed if not none)
+//   config sector_size 512         (512 | 4096; printed if not 4096)
 //   worker w1                      (name: [a-z][a-z0-9_]{0,15}; 1..8 workers)
 //   worker w2
 //   w1 begin deferred              (deferred | immediate | exclusive)
@@ -16,13 +20,20 @@
 //   w2 scan
 //   w1 commit | rollback | close | open
 //   w2 checkpoint passive          (passive | full | restart | truncate)
+//   w1 kill                        (SIGKILL the worker now; `w1 open` restarts it)
+//   w1 kill at sync 2              (kill at the 2nd `sync` event of w1's next op;
+//                                   events: write sync truncate lock unlock
+//                                   shm-lock shm-barrier shm-map file-control sleep)
+//   w1 power-loss 77               (every worker dies; the seed picks which
+//                                   unsynced writes survive; all reopen)
 //
-// Config lines are optional (defaults in schedule.h) and must precede worker
-// lines; workers must be declared before a step names them. Each config key
+// Config and expect lines are optional (defaults in schedule.h) and must
+// precede worker lines; workers must be declared before a step names them. Each config key
 // at most once. Tokens are separated by single spaces or tabs; a trailing
 // comment "# ..." is allowed on any line.
 //
-// Print() emits every config key, so Parse(Print(s)) == s for every valid s.
+// Print() emits the expect lines first, then every config key (defect and
+// sector_size only when not default), so Parse(Print(s)) == s for every valid s.
 #pragma once
 
 #include <string>

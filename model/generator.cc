@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <vector>
 
 #include "model/rng.h"
 
@@ -12,31 +13,46 @@ namespace {
 // Op kinds the swarm chooses among (open/close are driven by worker state).
 enum Pick { kPBegin, kPRead, kPWrite, kPDelete, kPScan, kPEnd, kPCheckpoint, kPClose, kPCount };
 
+// Value size classes, from one small row to values spanning many pages
+// (overflow chains: one write, many WAL frames).
+enum SizeClass { kRow, kMedium, kAboutAPage, kMultiPage, kSizeCount };
+
 struct Swarm {
   std::array<uint32_t, kPCount> weight{};
+  std::array<uint32_t, kSizeCount> size_weight{};
+  std::array<uint32_t, 4> checkpoint_weight{};  // by CheckpointMode
   int64_t hot_keys = 4;
   int64_t cold_keys = 32;
   uint32_t hot_percent = 80;
-  uint32_t big_value_percent = 10;
-  uint32_t max_big = 8192;
+  uint32_t max_pages = 4;  // kMultiPage: up to this many pages
 };
 
-Swarm DrawSwarm(Rng& rng, uint32_t page_size) {
+// A weight in 1..10, or 0 (the choice disabled) with probability 1/5.
+uint32_t SwarmWeight(Rng& rng) {
+  return rng.Chance(1, 5) ? 0 : static_cast<uint32_t>(rng.Range(1, 10));
+}
+
+Swarm DrawSwarm(Rng& rng) {
   Swarm w;
-  for (auto& x : w.weight) x = rng.Chance(1, 5) ? 0 : static_cast<uint32_t>(rng.Range(1, 10));
+  for (auto& x : w.weight) x = SwarmWeight(rng);
   w.weight[kPWrite] = std::max<uint32_t>(w.weight[kPWrite], 2);  // always some writes
   w.weight[kPEnd] = std::max<uint32_t>(w.weight[kPEnd], 1);      // transactions end
   w.hot_keys = rng.Range(1, 6);
   w.cold_keys = rng.Range(0, 60);
   w.hot_percent = static_cast<uint32_t>(rng.Range(50, 100));
-  w.big_value_percent = rng.Chance(1, 2) ? 0 : static_cast<uint32_t>(rng.Range(5, 40));
-  w.max_big = static_cast<uint32_t>(std::min<uint64_t>(kMaxValueSize, page_size * rng.Range(2, 6)));
+  for (auto& x : w.size_weight) x = SwarmWeight(rng);
+  w.size_weight[kRow] = std::max<uint32_t>(w.size_weight[kRow], 1);
+  for (auto& x : w.checkpoint_weight) x = SwarmWeight(rng);
+  w.checkpoint_weight[0] = std::max<uint32_t>(w.checkpoint_weight[0], 1);
+  w.max_pages = static_cast<uint32_t>(rng.Range(2, 8));
   return w;
 }
 
 Config DrawConfig(Rng& rng, uint64_t seed) {
   static constexpr uint32_t kPageSizes[] = {512, 1024, 4096, 4096, 4096, 8192, 65536};
-  static constexpr uint32_t kAutoCkpt[] = {0, 0, 0, 1, 2, 5, 20, 1000};
+  // Off (0) about half the time, else from 1 frame (a checkpoint after every
+  // commit) up to SQLite's default.
+  static constexpr uint32_t kAutoCkpt[] = {0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 5, 10, 20, 1000};
   static constexpr int32_t kCache[] = {10, 100, 100, 2000};
   Config c;
   c.page_size = kPageSizes[rng.Below(std::size(kPageSizes))];
@@ -47,58 +63,72 @@ Config DrawConfig(Rng& rng, uint64_t seed) {
   return c;
 }
 
-int Weighted(Rng& rng, const std::array<uint32_t, kPCount>& weight, uint64_t allowed_mask) {
+// An index drawn with probability proportional to weight[i], among the i
+// whose bit is set in allowed_mask; `fallback` when all those weights are 0.
+template <size_t N>
+int Weighted(Rng& rng, const std::array<uint32_t, N>& weight, uint64_t allowed_mask, int fallback) {
   uint64_t total = 0;
-  for (int i = 0; i < kPCount; ++i) total += (allowed_mask >> i & 1) ? weight[i] : 0;
-  if (total == 0) return kPWrite;
+  for (size_t i = 0; i < N; ++i) total += (allowed_mask >> i & 1) ? weight[i] : 0;
+  if (total == 0) return fallback;
   uint64_t r = rng.Below(total);
-  for (int i = 0; i < kPCount; ++i) {
+  for (size_t i = 0; i < N; ++i) {
     if (!(allowed_mask >> i & 1)) continue;
-    if (r < weight[i]) return i;
+    if (r < weight[i]) return static_cast<int>(i);
     r -= weight[i];
   }
-  return kPWrite;
+  return fallback;
 }
 
+uint32_t DrawSize(Rng& rng, const Swarm& w, uint32_t page_size) {
+  int64_t lo = kMinValueSize, hi = 64;
+  switch (Weighted(rng, w.size_weight, ~0ull, kRow)) {
+    case kMedium: lo = 65; hi = std::max<int64_t>(66, page_size / 2); break;
+    case kAboutAPage: lo = page_size / 2; hi = page_size + page_size / 4; break;
+    case kMultiPage: lo = 2 * int64_t{page_size}; hi = int64_t{w.max_pages} * page_size; break;
+    default: break;
+  }
+  return static_cast<uint32_t>(std::clamp<int64_t>(rng.Range(lo, std::max(lo, hi)), kMinValueSize,
+                                                    kMaxValueSize));
+}
+
+CheckpointMode DrawCheckpoint(Rng& rng, const Swarm& w) {
+  return static_cast<CheckpointMode>(Weighted(rng, w.checkpoint_weight, ~0ull, 0));
+}
+
+int64_t DrawKey(Rng& rng, const Swarm& w) {
+  return rng.Chance(w.hot_percent, 100) ? rng.Range(0, w.hot_keys - 1)
+                                        : 100 + rng.Range(0, w.cold_keys);
+}
+
+enum class Role { kOrdinary, kPinningReader, kSidecar };
+
 struct WorkerView {
+  Role role = Role::kOrdinary;
   bool open = true;
   bool in_txn = false;
+  // kSidecar: which step of its cycle comes next, and when (a step index).
+  int phase = 0;
+  int64_t next_at = 0;
 };
 
-Op DrawOp(Rng& rng, const Swarm& w, WorkerView& v) {
+Op DrawOrdinaryOp(Rng& rng, const Swarm& w, uint32_t page_size, WorkerView& v) {
   Op op;
-  if (!v.open) {
-    // A closed worker almost always reopens; rarely it tries an op anyway.
-    if (rng.Chance(9, 10)) {
-      op.kind = OpKind::kOpen;
-      v.open = true;
-      return op;
-    }
-    op.kind = OpKind::kRead;
-    return op;
-  }
   uint64_t mask = ~0ull;
   if (v.in_txn) mask &= ~(1ull << kPBegin);
   else mask &= ~(1ull << kPEnd);
-  auto key = [&] {
-    return rng.Chance(w.hot_percent, 100) ? rng.Range(0, w.hot_keys - 1)
-                                          : 100 + rng.Range(0, w.cold_keys);
-  };
-  switch (Weighted(rng, w.weight, mask)) {
+  switch (Weighted(rng, w.weight, mask, kPWrite)) {
     case kPBegin:
       op.kind = OpKind::kBegin;
       op.begin = static_cast<BeginMode>(rng.Below(3));
       v.in_txn = true;
       break;
-    case kPRead: op.kind = OpKind::kRead; op.key = key(); break;
+    case kPRead: op.kind = OpKind::kRead; op.key = DrawKey(rng, w); break;
     case kPWrite:
       op.kind = OpKind::kWrite;
-      op.key = key();
-      op.size = rng.Chance(w.big_value_percent, 100)
-                    ? static_cast<uint32_t>(rng.Range(kMinValueSize, w.max_big))
-                    : static_cast<uint32_t>(rng.Range(kMinValueSize, 200));
+      op.key = DrawKey(rng, w);
+      op.size = DrawSize(rng, w, page_size);
       break;
-    case kPDelete: op.kind = OpKind::kDelete; op.key = key(); break;
+    case kPDelete: op.kind = OpKind::kDelete; op.key = DrawKey(rng, w); break;
     case kPScan: op.kind = OpKind::kScan; break;
     case kPEnd:
       op.kind = rng.Chance(3, 4) ? OpKind::kCommit : OpKind::kRollback;
@@ -106,14 +136,89 @@ Op DrawOp(Rng& rng, const Swarm& w, WorkerView& v) {
       break;
     case kPCheckpoint:
       op.kind = OpKind::kCheckpoint;
-      op.checkpoint = static_cast<CheckpointMode>(rng.Below(4));
+      op.checkpoint = DrawCheckpoint(rng, w);
       break;
     case kPClose:
       op.kind = OpKind::kClose;
-      v = WorkerView{.open = false, .in_txn = false};
+      v.open = false;
+      v.in_txn = false;
       break;
   }
   return op;
+}
+
+// A long-lived reader: BEGIN DEFERRED, then reads and scans for many steps
+// (its first read pins the snapshot); rarely ends the transaction, and now
+// and then tries a stale write (which must get BUSY_SNAPSHOT once others
+// committed).
+Op DrawPinningReaderOp(Rng& rng, const Swarm& w, uint32_t page_size, WorkerView& v) {
+  Op op;
+  if (!v.in_txn) {
+    op.kind = OpKind::kBegin;
+    v.in_txn = true;
+    return op;
+  }
+  if (rng.Chance(1, 15)) {
+    op.kind = rng.Chance(3, 4) ? OpKind::kCommit : OpKind::kRollback;
+    v.in_txn = false;
+  } else if (rng.Chance(1, 20)) {
+    op.kind = OpKind::kWrite;
+    op.key = DrawKey(rng, w);
+    op.size = DrawSize(rng, w, page_size);
+  } else if (rng.Chance(1, 4)) {
+    op.kind = OpKind::kScan;
+  } else {
+    op.kind = OpKind::kRead;
+    op.key = DrawKey(rng, w);
+  }
+  return op;
+}
+
+// A backup/replication sidecar, one cycle: BEGIN DEFERRED; scan (copies the
+// snapshot, pinning it); hold it while the others run; COMMIT; checkpoint.
+// Then idle for its interval. Returns the op and sets v.next_at.
+Op SidecarOp(Rng& rng, const Swarm& w, int64_t now, int64_t interval, WorkerView& v) {
+  Op op;
+  switch (v.phase) {
+    case 0: op.kind = OpKind::kBegin; v.next_at = now + 1; break;
+    case 1: op.kind = OpKind::kScan; v.next_at = now + rng.Range(2, 12); break;
+    case 2: op.kind = OpKind::kCommit; v.next_at = now + 1; break;
+    default:
+      op.kind = OpKind::kCheckpoint;
+      op.checkpoint = DrawCheckpoint(rng, w);
+      v.next_at = now + interval;
+      break;
+  }
+  v.phase = (v.phase + 1) % 4;
+  return op;
+}
+
+Op DrawOp(Rng& rng, const Swarm& w, uint32_t page_size, WorkerView& v) {
+  if (!v.open) {
+    // A closed worker almost always reopens; rarely it tries an op anyway.
+    Op op;
+    op.kind = rng.Chance(9, 10) ? OpKind::kOpen : OpKind::kRead;
+    if (op.kind == OpKind::kOpen) v.open = true;
+    return op;
+  }
+  if (v.role == Role::kPinningReader) return DrawPinningReaderOp(rng, w, page_size, v);
+  return DrawOrdinaryOp(rng, w, page_size, v);
+}
+
+// Casts roles: with two or more workers, maybe the last is a sidecar and
+// the first a pinning reader; at least one worker stays ordinary.
+void CastRoles(Rng& rng, const GenOptions& o, std::vector<WorkerView>& views) {
+  const size_t n = views.size();
+  if (n < 2) return;
+  size_t ordinary = n;
+  if (rng.Chance(o.sidecar_percent, 100)) {
+    views[n - 1].role = Role::kSidecar;
+    views[n - 1].next_at = rng.Range(0, 6);
+    --ordinary;
+  }
+  if (ordinary >= 2 && rng.Chance(o.pinning_reader_percent, 100)) {
+    views[0].role = Role::kPinningReader;
+  }
 }
 
 }  // namespace
@@ -129,14 +234,22 @@ Schedule Generate(uint64_t seed, const GenOptions& options) {
   s.config = DrawConfig(rng, seed);
   const int workers = std::clamp(options.workers, 1, kMaxWorkers);
   for (int i = 0; i < workers; ++i) s.workers.push_back(Worker{"w" + std::to_string(i + 1)});
-  Swarm swarm = DrawSwarm(rng, s.config.page_size);
+  const Swarm swarm = DrawSwarm(rng);
   std::vector<WorkerView> views(workers);
+  CastRoles(rng, options, views);
+  const int sidecar = views.back().role == Role::kSidecar ? workers - 1 : -1;
+  const int others = sidecar >= 0 ? workers - 1 : workers;
+  const int64_t interval = rng.Range(4, 20);
   // A worker keeps running for a short burst, so transactions interleave
-  // at op granularity without being diluted.
+  // at op granularity without being diluted. The sidecar runs on its timer.
   int current = 0;
-  for (int i = 0; i < options.steps; ++i) {
-    if (rng.Chance(1, 2)) current = static_cast<int>(rng.Below(workers));
-    s.steps.push_back(Step{current, DrawOp(rng, swarm, views[current])});
+  for (int64_t i = 0; i < options.steps; ++i) {
+    if (sidecar >= 0 && i >= views[sidecar].next_at) {
+      s.steps.push_back(Step{sidecar, SidecarOp(rng, swarm, i, interval, views[sidecar])});
+      continue;
+    }
+    if (rng.Chance(1, 2)) current = static_cast<int>(rng.Below(others));
+    s.steps.push_back(Step{current, DrawOp(rng, swarm, s.config.page_size, views[current])});
   }
   return s;
 }

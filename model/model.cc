@@ -54,8 +54,10 @@ bool RestartPossible(const State& st, int c) {
          !OthersHoldSlotN(st, c);
 }
 
-// walCheckpoint with no busy handler. Returns the result code.
-int Checkpoint(State& st, int c, CheckpointMode mode) {
+// walCheckpoint with no busy handler. Returns the result code. A checkpoint
+// that backfills syncs the log first (unless synchronous=OFF), which makes
+// every commit so far durable.
+int Checkpoint(const Schedule& s, State& st, int c, CheckpointMode mode) {
   bool downgraded = false;
   if (mode != CheckpointMode::kPassive && st.writer != -1) downgraded = true;
   int64_t safe = st.wal.mx;
@@ -63,7 +65,13 @@ int Checkpoint(State& st, int c, CheckpointMode mode) {
     const Conn& o = st.conns[i];
     if (i != c && HoldsSnapshot(o) && o.mark != kSlot0) safe = std::min(safe, o.mark);
   }
-  if (st.wal.backfilled < safe && !OthersHoldSlot0(st, c)) st.wal.backfilled = safe;
+  if (st.wal.backfilled < safe && !OthersHoldSlot0(st, c)) {
+    st.wal.backfilled = safe;
+    if (s.config.synchronous != Synchronous::kOff) {
+      st.durable = st.committed;
+      st.lossable.clear();
+    }
+  }
   if (downgraded) return rc::kBusy;
   if (mode == CheckpointMode::kPassive) return rc::kOk;
   if (st.wal.backfilled < st.wal.mx) return rc::kBusy;
@@ -72,6 +80,7 @@ int Checkpoint(State& st, int c, CheckpointMode mode) {
   if (mode == CheckpointMode::kTruncate) {  // walRestartHdr + truncate
     st.hdr++;
     st.wal.base = st.wal.mx;
+    st.orphan.reset();
   }
   return rc::kOk;
 }
@@ -90,12 +99,19 @@ Outcomes Commit(const Schedule& s, State st, int c) {
     st.committed = conn.view;
     st.wal.mx++;
     st.hdr++;
+    st.orphan.reset();  // its frames are overwritten by this commit's
+    if (s.config.synchronous == Synchronous::kFull) {
+      st.durable = st.committed;
+      st.lossable.clear();
+    } else {
+      st.lossable.push_back(st.committed);
+    }
   }
   EndTxn(st, c);
   const uint32_t autockpt = s.config.wal_autocheckpoint;
   if (!dirty || autockpt == 0) return {Plain(rc::kOk, std::move(st))};
   State ckpt = st;
-  Checkpoint(ckpt, c, CheckpointMode::kPassive);
+  Checkpoint(s, ckpt, c, CheckpointMode::kPassive);
   // Whether the log holds >= autockpt frames depends on page counts the
   // model does not know, except that a dirty commit writes >= 1 frame.
   if (autockpt == 1) return {Plain(rc::kOk, std::move(ckpt))};
@@ -104,15 +120,25 @@ Outcomes Commit(const Schedule& s, State st, int c) {
 
 // Rolling back a write transaction: if a cache spill may have restarted the
 // log, the header may have changed (looseness L2).
+// A dirty rollback may also have spilled frames over an orphan (L4).
 std::vector<State> Rollback(State st, int c) {
-  const bool maybe_restarted = st.conns[c].txn == TxnState::kWrite &&
-                               st.conns[c].dirty && st.conns[c].may_restart;
+  const bool dirty = st.conns[c].txn == TxnState::kWrite && st.conns[c].dirty;
+  const bool maybe_restarted = dirty && st.conns[c].may_restart;
   EndTxn(st, c);
-  if (!maybe_restarted) return {std::move(st)};
-  State restarted = st;
-  restarted.hdr++;
-  restarted.wal.base = restarted.wal.mx;
-  return {std::move(st), std::move(restarted)};
+  std::vector<State> out{st};
+  if (maybe_restarted) {
+    State restarted = st;
+    restarted.hdr++;
+    restarted.wal.base = restarted.wal.mx;
+    restarted.orphan.reset();
+    out.push_back(std::move(restarted));
+  }
+  if (dirty && st.orphan) {
+    State spilled = std::move(st);
+    spilled.orphan.reset();
+    out.push_back(std::move(spilled));
+  }
+  return out;
 }
 
 Outcomes FromStates(int code, std::vector<State> states) {
@@ -199,7 +225,16 @@ Outcomes Close(State st, int c) {
 Outcomes Open(State st, int c) {
   bool any_open = false;
   for (const Conn& o : st.conns) any_open |= o.open;
-  if (!any_open) st.wal.backfilled = st.wal.base;
+  if (!any_open) {
+    st.wal.backfilled = st.wal.base;
+    if (st.orphan) {  // recovery finds the killed commit's frames intact
+      st.committed = *st.orphan;
+      st.orphan.reset();
+      st.lossable.push_back(st.committed);
+      st.wal.mx++;
+      st.hdr++;
+    }
+  }
   st.conns[c] = Conn{};
   return {Plain(rc::kOk, std::move(st))};
 }
@@ -208,6 +243,7 @@ Outcomes Open(State st, int c) {
 
 bool Matches(const Prediction& p, const Observation& o) {
   if (p.rc != o.rc) return false;
+  if (!o.recovery_problem.empty()) return false;
   if (p.value && *p.value != o.value) return false;
   if (p.rows && *p.rows != o.rows) return false;
   return true;
@@ -227,8 +263,11 @@ State InitialState(const Schedule& s) {
   return st;
 }
 
-std::vector<Outcome> Apply(const Schedule& s, const State& state, int64_t step_index,
-                           const Step& step, const Rules& rules) {
+namespace {
+
+// The outcomes of an op that runs to its end (no kill).
+Outcomes ApplyOp(const Schedule& s, const State& state, int64_t step_index, const Step& step,
+                 const Rules& rules) {
   const int c = step.worker;
   const Op& op = step.op;
   const Conn& conn = state.conns[c];
@@ -236,6 +275,12 @@ std::vector<Outcome> Apply(const Schedule& s, const State& state, int64_t step_i
     if (conn.open) return {Plain(rc::kAlreadyOpen, state)};
     return Open(state, c);
   }
+  if (op.kind == OpKind::kKillAt) {
+    State st = state;
+    st.conns[c].armed = true;
+    return {Plain(rc::kOk, std::move(st))};
+  }
+  if (op.kind == OpKind::kKill && !conn.open) return {Plain(rc::kOk, state)};
   if (!conn.open) return {Plain(rc::kNotOpen, state)};
   switch (op.kind) {
     case OpKind::kBegin:
@@ -261,18 +306,124 @@ std::vector<Outcome> Apply(const Schedule& s, const State& state, int64_t step_i
       // sqlite3BtreeCheckpoint: SQLITE_LOCKED inside a b-tree transaction.
       if (HoldsSnapshot(conn)) return {Plain(rc::kLocked, state)};
       State st = state;
-      const int code = Checkpoint(st, c, op.checkpoint);
+      const int code = Checkpoint(s, st, c, op.checkpoint);
       return {Plain(code, std::move(st))};
     }
     case OpKind::kClose:
+    case OpKind::kKill:  // a dead process's locks go; its transaction is lost
       return Close(state, c);
+    case OpKind::kKillAt:
     case OpKind::kOpen:
+    case OpKind::kPowerLoss:
       break;
   }
   return {Plain(rc::kError, state)};
 }
 
-std::vector<State> CloseAll(const Schedule& s, const State& state) {
+}  // namespace
+
+bool IsKillable(OpKind k) {
+  switch (k) {
+    case OpKind::kBegin: case OpKind::kRead: case OpKind::kWrite: case OpKind::kDelete:
+    case OpKind::kScan: case OpKind::kCommit: case OpKind::kRollback: case OpKind::kCheckpoint:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool HasOp(const Schedule& s, OpKind k) {
+  for (const Step& st : s.steps) {
+    if (st.op.kind == k) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// The op of an armed worker died at some event: any prefix of its effects
+// may have happened (nothing; all of it; a checkpoint's backfill without its
+// restart; a commit's frames without the wal-index update, i.e. an orphan),
+// then the process is gone. A commit that may have landed unacknowledged is
+// not known durable.
+Outcomes Killed(const Schedule& s, const State& state, int64_t step_index, const Step& step,
+                const Rules& rules) {
+  const int c = step.worker;
+  std::vector<State> effects{state};
+  for (Outcome& o : ApplyOp(s, state, step_index, step, rules)) {
+    State& done = o.next;
+    if (done.committed != state.committed) {
+      State orphaned = state;
+      orphaned.orphan = done.committed;
+      effects.push_back(std::move(orphaned));
+      done.durable = state.durable;
+      done.lossable = state.lossable;
+      done.lossable.push_back(done.committed);
+    }
+    effects.push_back(std::move(done));
+  }
+  if (step.op.kind == OpKind::kCheckpoint && step.op.checkpoint != CheckpointMode::kPassive &&
+      !HoldsSnapshot(state.conns[c])) {
+    State partial = state;
+    Checkpoint(s, partial, c, CheckpointMode::kPassive);
+    effects.push_back(std::move(partial));
+  }
+  Outcomes out;
+  for (State& e : effects) {
+    for (Outcome& o : Close(std::move(e), c)) {
+      o.prediction = Prediction{rc::kKilled, {}, {}};
+      out.push_back(std::move(o));
+    }
+  }
+  return out;
+}
+
+// Every worker dies; the files keep their durable image plus any subset of
+// later writes, so recovery finds some durable prefix of the commits (and
+// maybe a killed commit's frames). Then every worker reopens; the recovery
+// oracle's table must be one of those prefixes. Whether the recovered log is
+// empty decides later checkpoint and reader-slot outcomes, so both are kept.
+Outcomes PowerLoss(const State& state) {
+  std::vector<Table> tables{state.durable};
+  for (const Table& t : state.lossable) tables.push_back(t);
+  if (state.orphan) tables.push_back(*state.orphan);
+  Outcomes out;
+  for (const Table& t : tables) {
+    for (int64_t log_commits : {0, 1}) {
+      State n;
+      n.committed = t;
+      n.durable = t;
+      n.conns.resize(state.conns.size());
+      n.wal.mx = log_commits;
+      n.hdr = state.hdr + 1;
+      Prediction p;
+      p.rows.emplace();
+      for (const auto& [k, v] : t) p.rows->push_back(Row{k, v});
+      out.push_back(Outcome{std::move(p), std::move(n)});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Outcome> Apply(const Schedule& s, const State& state, int64_t step_index,
+                           const Step& step, const Rules& rules) {
+  if (step.op.kind == OpKind::kPowerLoss) return PowerLoss(state);
+  const Conn& conn = state.conns[step.worker];
+  if (!conn.armed || step.op.kind == OpKind::kKillAt) {
+    return ApplyOp(s, state, step_index, step, rules);
+  }
+  State disarmed = state;
+  disarmed.conns[step.worker].armed = false;
+  Outcomes out = ApplyOp(s, disarmed, step_index, step, rules);
+  if (conn.open && IsKillable(step.op.kind)) {
+    for (Outcome& o : Killed(s, disarmed, step_index, step, rules)) out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::vector<State> CloseAll(const Schedule& /*s*/, const State& state) {
   std::vector<State> states{state};
   for (int c = 0; c < static_cast<int>(state.conns.size()); ++c) {
     std::vector<State> next;

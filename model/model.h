@@ -41,6 +41,7 @@ struct Conn {
   int64_t mark = 0;            // read mark (commit units) or kSlot0
   bool dirty = false;          // kWrite: some page changed
   bool may_restart = false;    // kWrite: a spill may have restarted the log
+  bool armed = false;          // `kill at`: its next op may die at an event
   auto operator<=>(const Conn&) const = default;
 };
 
@@ -60,6 +61,16 @@ struct State {
   Wal wal;
   int writer = -1;      // conn holding the WAL write lock, or -1
   std::vector<Conn> conns;
+  // Durability: `committed` is `durable` followed by `lossable` (the tables
+  // after each later commit a power loss may take back, oldest first).
+  // Under synchronous=FULL every acknowledged commit is durable; under
+  // NORMAL a checkpoint that backfills syncs the log first.
+  Table durable;
+  std::vector<Table> lossable;
+  // A commit killed after its frames reached the log but before the
+  // wal-index saw them: invisible now, brought back by the next recovery
+  // unless a later writer overwrote the frames.
+  std::optional<Table> orphan;
   auto operator<=>(const State&) const = default;
 };
 
@@ -89,6 +100,13 @@ struct Rules {
 };
 
 State InitialState(const Schedule& s);
+
+// Ops that an armed `kill at` can interrupt (they call into SQLite); any
+// other op of that worker just disarms it.
+bool IsKillable(OpKind k);
+
+// Whether any step of `s` is of kind `k`.
+bool HasOp(const Schedule& s, OpKind k);
 
 // Every (prediction, next state) the model allows for `step` (at index
 // `step_index` of `s`) from `state`. Never empty.

@@ -14,6 +14,7 @@ std::string RcName(int code) {
     case rc::kNotOpen: return "NOT_OPEN";
     case rc::kAlreadyOpen: return "ALREADY_OPEN";
     case rc::kWorkerDied: return "WORKER_DIED";
+    case rc::kKilled: return "KILLED";
     default: return "rc=" + std::to_string(code);
   }
 }
@@ -29,8 +30,9 @@ std::string WrittenAt(int64_t w) {
 std::string Describe(OpKind kind, const Observation& o) {
   std::string d = RcName(o.rc);
   if (o.rc != rc::kOk) return d;
+  if (!o.recovery_problem.empty()) return d + " recovery problem: " + o.recovery_problem;
   if (kind == OpKind::kRead) return d + " value " + WrittenAt(o.value);
-  if (kind == OpKind::kScan) {
+  if (kind == OpKind::kScan || kind == OpKind::kPowerLoss) {
     d += " rows {";
     for (size_t i = 0; i < o.rows.size(); ++i) {
       if (i) d += ",";

@@ -27,6 +27,8 @@ inline constexpr int kNotOpen = 10001;
 inline constexpr int kAlreadyOpen = 10002;
 // The worker process died (crashed) during the op: always a finding.
 inline constexpr int kWorkerDied = 10003;
+// The worker was killed, as the schedule asked, inside the op (kill at EVENT K).
+inline constexpr int kKilled = 10004;
 }  // namespace rc
 
 // "<name>" for the codes above, "rc=<n>" otherwise.
@@ -52,6 +54,9 @@ struct Observation {
   // trace; the model does not predict them (see model/README.md).
   int32_t ckpt_log = -1;
   int32_t ckpt_done = -1;
+  // kPowerLoss: what the recovery oracle found wrong after reopening
+  // (integrity_check, index vs table, or the open itself); "" when sound.
+  std::string recovery_problem;
   bool operator==(const Observation&) const = default;
 };
 

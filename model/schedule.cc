@@ -45,6 +45,52 @@ const char* ToString(OpKind k) {
     case OpKind::kCheckpoint: return "checkpoint";
     case OpKind::kClose: return "close";
     case OpKind::kOpen: return "open";
+    case OpKind::kKill: return "kill";
+    case OpKind::kKillAt: return "kill-at";  // printed as "kill at EVENT K"
+    case OpKind::kPowerLoss: return "power-loss";
+  }
+  return "?";
+}
+
+const char* ToString(Defect d) {
+  switch (d) {
+    case Defect::kNone: return "none";
+    case Defect::kCanary: return "canary";
+    case Defect::kFsyncLies: return "fsync-lies";
+  }
+  return "?";
+}
+
+bool ParseDefect(const std::string& name, Defect* out) {
+  for (Defect d : {Defect::kNone, Defect::kCanary, Defect::kFsyncLies}) {
+    if (name == ToString(d)) {
+      *out = d;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* ToString(Expectation e) {
+  switch (e) {
+    case Expectation::kPass: return "pass";
+    case Expectation::kFail: return "fail";
+  }
+  return "?";
+}
+
+const char* ToString(EventKind e) {
+  switch (e) {
+    case EventKind::kWrite: return "write";
+    case EventKind::kSync: return "sync";
+    case EventKind::kTruncate: return "truncate";
+    case EventKind::kLock: return "lock";
+    case EventKind::kUnlock: return "unlock";
+    case EventKind::kShmLock: return "shm-lock";
+    case EventKind::kShmBarrier: return "shm-barrier";
+    case EventKind::kShmMap: return "shm-map";
+    case EventKind::kFileControl: return "file-control";
+    case EventKind::kSleep: return "sleep";
   }
   return "?";
 }

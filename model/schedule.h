@@ -16,12 +16,26 @@ enum class Synchronous { kOff, kNormal, kFull };
 enum class BeginMode { kDeferred, kImmediate, kExclusive };
 enum class CheckpointMode { kPassive, kFull, kRestart, kTruncate };
 
+// Deliberate defects for calibration, recorded in the schedule so a finding
+// replays under the same defect. kCanary breaks a model rule (readers forget
+// their snapshot); kFsyncLies makes the VFS report success on xSync without
+// syncing (power loss must then show lost commits).
+enum class Defect { kNone, kCanary, kFsyncLies };
+
+// The VFS events a kill can be aimed at (same order as harness::VfsEvent).
+enum class EventKind {
+  kWrite, kSync, kTruncate, kLock, kUnlock, kShmLock, kShmBarrier, kShmMap,
+  kFileControl, kSleep,
+};
+
 struct Config {
   uint32_t page_size = 4096;         // 512..65536, power of two
   Synchronous synchronous = Synchronous::kFull;
   uint32_t wal_autocheckpoint = 0;   // frames; 0 = off
   int32_t cache_size = 100;          // pages (positive) as in PRAGMA cache_size
   uint64_t seed = 1;                 // values, WAL salts, virtual time
+  Defect defect = Defect::kNone;     // printed only when not kNone
+  uint32_t sector_size = 4096;       // 512 or 4096: power-loss tearing unit
   bool operator==(const Config&) const = default;
 };
 
@@ -36,6 +50,11 @@ enum class OpKind {
   kCheckpoint,  // arg: CheckpointMode
   kClose,
   kOpen,
+  kKill,        // SIGKILL the worker now (between ops); `open` restarts it
+  kKillAt,      // arm: kill the worker at the ordinal-th `event` of its next op
+  kPowerLoss,   // every worker dies, files revert to their durable image plus
+                // a subset (chosen by `seed`) of later writes, torn at
+                // sector_size; then every worker reopens (recovery)
 };
 
 inline constexpr uint32_t kMinValueSize = 16;
@@ -48,6 +67,9 @@ struct Op {
   uint32_t size = 0;      // kWrite
   BeginMode begin = BeginMode::kDeferred;            // kBegin
   CheckpointMode checkpoint = CheckpointMode::kPassive;  // kCheckpoint
+  EventKind event = EventKind::kWrite;  // kKillAt
+  uint32_t ordinal = 0;                 // kKillAt: 1-based
+  uint64_t seed = 0;                    // kPowerLoss: which unsynced writes survive
   bool operator==(const Op&) const = default;
 };
 
@@ -64,10 +86,20 @@ struct Worker {
 
 inline constexpr int kMaxWorkers = 8;
 
+// Metadata for corpus files: what a run on `boundary` ("fork", "inproc",
+// ...) is expected to give. It does not change how the schedule runs.
+enum class Expectation { kPass, kFail };
+struct Expect {
+  std::string boundary;  // [a-z][a-z0-9_-]{0,15}; each at most once
+  Expectation verdict = Expectation::kPass;
+  bool operator==(const Expect&) const = default;
+};
+
 struct Schedule {
   Config config;
   std::vector<Worker> workers;
   std::vector<Step> steps;
+  std::vector<Expect> expects;  // in file order
   bool operator==(const Schedule&) const = default;
 };
 
@@ -75,5 +107,9 @@ const char* ToString(Synchronous s);
 const char* ToString(BeginMode m);
 const char* ToString(CheckpointMode m);
 const char* ToString(OpKind k);
+const char* ToString(Defect d);     // "none", "canary", "fsync-lies"
+const char* ToString(Expectation e);  // "pass", "fail"
+bool ParseDefect(const std::string& name, Defect* out);  // false if unknown
+const char* ToString(EventKind e);  // "write", "sync", ..., "shm-lock", ...
 
 }  // namespace harvey::model

@@ -54,7 +54,10 @@ RC_GTEST_PROP(FormatProperty, PrintThenParseRoundTrips, (const Schedule& s)) {
   RC_ASSERT(PrintSchedule(r.value()) == text);
 }
 
-RC_GTEST_PROP(FormatProperty, ArbitraryBytesGiveResultOrLocatedError, (const std::string& text)) {
+RC_GTEST_PROP(FormatProperty, ArbitraryBytesGiveResultOrLocatedError,
+              (bool after_preamble, const std::string& bytes)) {
+  // With the preamble, the bytes get past the header check.
+  const std::string text = (after_preamble ? "harvey-schedule 1\nworker w1\n" : "") + bytes;
   RC_ASSERT(OutcomeProblem(text) == "");
 }
 
@@ -100,7 +103,9 @@ rc::Gen<std::string> GenLine() {
 RC_GTEST_PROP(FormatProperty, TokenSoupGivesResultOrLocatedError, ()) {
   const bool header = *rc::gen::weightedElement<bool>({{9, true}, {1, false}});
   const std::string eol = *rc::gen::element<std::string>("\n", "\r\n");
+  const bool workers = *rc::gen::arbitrary<bool>();
   std::string text = header ? "harvey-schedule 1" + eol : "";
+  if (workers) text += "worker w1" + eol + "worker w2" + eol;
   for (const std::string& line : *rc::gen::container<std::vector<std::string>>(GenLine())) {
     text += line + eol;
   }
@@ -130,6 +135,7 @@ RC_GTEST_PROP(FormatProperty, EditedValidScheduleGivesResultOrLocatedError,
   }
   std::string text;
   for (const std::string& line : lines) text += line + "\n";
+  RC_CLASSIFY(ParseSchedule(text, kFile).ok(), "accepted");
   RC_ASSERT(OutcomeProblem(text) == "");
 }
 

@@ -41,7 +41,7 @@ inline rc::Gen<std::string> GenWorkerName() {
       },
       first, rest);
   return rc::gen::suchThat(name, [](const std::string& n) {
-    return n != "config" && n != "worker";
+    return n != "config" && n != "worker" && n != "expect";
   });
 }
 
@@ -55,6 +55,9 @@ inline rc::Gen<model::Config> GenConfig() {
     c.cache_size = *rc::gen::suchThat(GenBounded<int32_t>(-1'000'000, 1'000'000),
                                       [](int32_t v) { return v != 0; });
     c.seed = *rc::gen::arbitrary<uint64_t>();
+    c.defect = *rc::gen::element(model::Defect::kNone, model::Defect::kCanary,
+                                 model::Defect::kFsyncLies);
+    c.sector_size = *rc::gen::element(512u, 4096u);
     return c;
   });
 }
@@ -66,7 +69,8 @@ inline rc::Gen<model::Op> GenOp() {
     op.kind = *rc::gen::element(OpKind::kBegin, OpKind::kRead, OpKind::kWrite,
                                 OpKind::kDelete, OpKind::kScan, OpKind::kCommit,
                                 OpKind::kRollback, OpKind::kCheckpoint, OpKind::kClose,
-                                OpKind::kOpen);
+                                OpKind::kOpen, OpKind::kKill, OpKind::kKillAt,
+                                OpKind::kPowerLoss);
     switch (op.kind) {
       case OpKind::kBegin:
         op.begin = *rc::gen::element(BeginMode::kDeferred, BeginMode::kImmediate,
@@ -83,6 +87,13 @@ inline rc::Gen<model::Op> GenOp() {
       case OpKind::kDelete:
         op.key = *GenBounded<int64_t>(0, model::kMaxKey);
         break;
+      case OpKind::kKillAt:
+        op.event = static_cast<model::EventKind>(*rc::gen::inRange(0, 10));
+        op.ordinal = *GenBounded<uint32_t>(1, 1'000'000);
+        break;
+      case OpKind::kPowerLoss:
+        op.seed = *rc::gen::arbitrary<uint64_t>();
+        break;
       default:
         break;
     }
@@ -90,9 +101,29 @@ inline rc::Gen<model::Op> GenOp() {
   });
 }
 
+// 0..3 expect lines on distinct boundaries (names like the real ones and
+// other valid ones).
+inline rc::Gen<std::vector<model::Expect>> GenExpects() {
+  return rc::gen::exec([] {
+    std::vector<model::Expect> out;
+    const int n = *rc::gen::inRange(0, 4);
+    for (int i = 0; i < n; ++i) {
+      const std::string b = *rc::gen::element<std::string>("fork", "inproc", "ns", "oci", "sshfs",
+                                                           "mixed-2", "x_y");
+      if (std::any_of(out.begin(), out.end(), [&](const model::Expect& e) { return e.boundary == b; })) {
+        continue;
+      }
+      out.push_back(model::Expect{
+          b, *rc::gen::element(model::Expectation::kPass, model::Expectation::kFail)});
+    }
+    return out;
+  });
+}
+
 inline rc::Gen<model::Schedule> GenSchedule() {
   return rc::gen::exec([] {
     model::Schedule s;
+    s.expects = *GenExpects();
     s.config = *GenConfig();
     const int workers = *rc::gen::inRange(1, model::kMaxWorkers + 1);
     for (int i = 0; i < workers; ++i) {
