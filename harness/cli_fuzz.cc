@@ -32,15 +32,29 @@ struct Tally {
   uint64_t schedules = 0;
   uint64_t steps = 0;
   uint64_t findings = 0;
+  uint64_t crashes = 0;  // kills that fired and power losses: crash states explored
   double elapsed_s = 0;
 };
 
+// Crash states a run explored: kills between ops, kills that fired inside
+// an op, and power losses.
+uint64_t CountCrashes(const model::Schedule& s, const RunResult& r) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < r.observations.size(); ++i) {
+    const model::OpKind k = s.steps[i].op.kind;
+    n += k == model::OpKind::kKill || k == model::OpKind::kPowerLoss ||
+         r.observations[i].rc == model::rc::kKilled;
+  }
+  return n;
+}
+
 std::string Rates(const Tally& t) {
-  char buf[160];
+  char buf[256];
   const double e = t.elapsed_s > 0 ? t.elapsed_s : 1e-9;
-  std::snprintf(buf, sizeof buf, "%llu schedules, %llu steps, %llu findings in %.1f s (%.1f schedules/s, %.0f steps/s)",
+  std::snprintf(buf, sizeof buf, "%llu schedules, %llu steps, %llu crashes, %llu findings in %.1f s (%.1f schedules/s, %.0f steps/s, %.0f crashes/s)",
                 static_cast<unsigned long long>(t.schedules), static_cast<unsigned long long>(t.steps),
-                static_cast<unsigned long long>(t.findings), t.elapsed_s, t.schedules / e, t.steps / e);
+                static_cast<unsigned long long>(t.crashes), static_cast<unsigned long long>(t.findings),
+                t.elapsed_s, t.schedules / e, t.steps / e, t.crashes / e);
   return buf;
 }
 
@@ -106,6 +120,7 @@ int CmdFuzz(const FuzzArgs& a) {
     s.config.defect = defect;
     const RunResult r = RunSchedule(s, *backend, scratch.value()->path());
     t.steps += static_cast<uint64_t>(r.steps_run);
+    t.crashes += CountCrashes(s, r);
     if (r.verdict == Verdict::kError) {
       if (Interrupted()) break;
       progress.Finish();
@@ -161,6 +176,7 @@ int CmdFuzz(const FuzzArgs& a) {
                      {"elapsed_s", t.elapsed_s},
                      {"schedules_per_s", t.elapsed_s > 0 ? t.schedules / t.elapsed_s : 0.0},
                      {"steps_per_s", t.elapsed_s > 0 ? t.steps / t.elapsed_s : 0.0},
+                     {"crashes", t.crashes},
                      {"interrupted", interrupted}};
     if (!finding_path.empty()) j["finding"] = finding_path;
     if (!shrunk_path.empty()) j["shrunk"] = shrunk;
