@@ -34,6 +34,7 @@ struct RunArgs {
   bool json = false;
   std::string scratch_parent;  // "" = $TMPDIR
   std::string defect;          // "" = as the file says
+  bool show = false;           // print every step with what was observed
 };
 int CmdRun(const RunArgs& a);
 
@@ -48,6 +49,7 @@ struct FuzzArgs {
   int workers = 3;
   std::string scratch_parent;
   std::string defect = "none";  // recorded in every generated schedule
+  std::string synchronous;      // "" = drawn per schedule; else off|normal|full
   uint32_t kill_percent = 3;        // per step
   uint32_t power_loss_percent = 2;  // per step
   double shrink_time_s = 30;         // per finding; 0 = do not shrink
@@ -66,6 +68,16 @@ struct ShrinkArgs {
   std::string scratch_parent;
 };
 int CmdShrink(const ShrinkArgs& a);
+
+// Exit 1 when a result contradicts a case's `expect` line (none = pass),
+// else 4 when a cell hit a harness error, else 0.
+struct MatrixArgs {
+  std::string dir = "corpus";
+  std::string boundaries = "fork,ns,oci,sshfs";
+  bool json = false;
+  std::string scratch_parent;
+};
+int CmdMatrix(const MatrixArgs& a);
 
 
 }  // namespace harvey::harness

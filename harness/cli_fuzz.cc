@@ -10,12 +10,14 @@
 
 #include "harness/cli.h"
 #include "harness/interrupt.h"
+#include "harness/launcher.h"
 #include "harness/progress.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scratch.h"
 #include "harness/shrinker.h"
 #include "model/crash_gen.h"
+#include "model/format.h"
 #include "model/generator.h"
 
 namespace harvey::harness {
@@ -71,7 +73,7 @@ nlohmann::json ShrinkFinding(const model::Schedule& s, const model::Mismatch& m,
     std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
     return nullptr;
   }
-  std::fputs(MismatchReport(r.mismatch).c_str(), stderr);
+  std::fputs((MismatchReport(r.mismatch) + ContextNotes(r.schedule)).c_str(), stderr);
   std::fprintf(stderr, "shrunk: %s; replayed the same failure %d/%d\nsaved: %s (replay: harvey run %s --boundary %s)\n",
                ShrinkSummary(r).c_str(), r.confirmed, ShrinkOptions{}.confirm_runs, path.c_str(), path.c_str(),
                a.boundary.c_str());
@@ -97,6 +99,10 @@ int CmdFuzz(const FuzzArgs& a) {
     std::fprintf(stderr, "harvey fuzz: %s\n", error.c_str());
     return kExitUsage;
   }
+  if (int code = 0; !(error = CheckPlacement(a.boundary, nullptr, &code)).empty()) {
+    std::fprintf(stderr, "harvey fuzz: %s\n", error.c_str());  // a missing tool: exit 3
+    return code;
+  }
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   model::GenOptions gen{.workers = a.workers, .steps = a.steps};
@@ -118,6 +124,9 @@ int CmdFuzz(const FuzzArgs& a) {
     const uint64_t sseed = model::ScheduleSeed(seed, i);
     model::Schedule s = model::AddCrashes(sseed, crashes, model::Generate(sseed, gen));
     s.config.defect = defect;
+    if (a.synchronous == "off") s.config.synchronous = model::Synchronous::kOff;
+    if (a.synchronous == "normal") s.config.synchronous = model::Synchronous::kNormal;
+    if (a.synchronous == "full") s.config.synchronous = model::Synchronous::kFull;
     const RunResult r = RunSchedule(s, *backend, scratch.value()->path());
     t.steps += static_cast<uint64_t>(r.steps_run);
     t.crashes += CountCrashes(s, r);
@@ -126,6 +135,12 @@ int CmdFuzz(const FuzzArgs& a) {
       progress.Finish();
       std::fprintf(stderr, "harvey fuzz: schedule %llu (seed %llu): %s\n",
                    static_cast<unsigned long long>(i), static_cast<unsigned long long>(sseed), r.error.c_str());
+      // Keep the schedule: a harness limit is ours to fix, and needs a replay.
+      ::mkdir(a.out_dir.c_str(), 0755);
+      const std::string path = a.out_dir + "/harness-error-" + std::to_string(sseed) + ".sched";
+      if (WriteFileAtomic(path, model::PrintSchedule(s)).empty()) {
+        std::fprintf(stderr, "saved: %s\n", path.c_str());
+      }
       exit_code = kExitHarness;
       break;
     }

@@ -4,6 +4,7 @@
 
 #include "harness/cli.h"
 #include "harness/interrupt.h"
+#include "harness/launcher.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scratch.h"
@@ -36,6 +37,10 @@ int CmdRun(const RunArgs& a) {
     std::fprintf(stderr, "harvey run: %s\n", error.c_str());
     return kExitUsage;
   }
+  if (int code = 0; !(error = CheckPlacement(a.boundary, &s.value(), &code)).empty()) {
+    std::fprintf(stderr, "harvey run: %s\n", error.c_str());  // a missing tool: exit 3
+    return code;
+  }
   const RunResult r = RunSchedule(s.value(), *backend, scratch.value()->path());
   backend.reset();  // reap workers before reporting
   if (a.json) {
@@ -46,6 +51,13 @@ int CmdRun(const RunArgs& a) {
     std::cout << j.dump() << "\n";
   } else {
     std::printf("trace %s\n", TraceHex(r.trace).c_str());
+  }
+  if (a.show) {
+    for (size_t i = 0; i < r.observations.size(); ++i) {
+      const model::Step& st = s.value().steps[i];
+      std::fprintf(stderr, "%4zu  %-28s %s\n", i, model::PrintStep(s.value(), st).c_str(),
+                   model::Describe(st.op.kind, r.observations[i]).c_str());
+    }
   }
   if (r.mismatch) std::fputs((MismatchReport(*r.mismatch) + ContextNotes(s.value())).c_str(), stderr);
   if (r.verdict == Verdict::kError) {

@@ -3,10 +3,23 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/cli.h"
+#include "harness/host.h"
 #include "harness/interrupt.h"
+#include "harness/launcher.h"
 
 int main(int argc, char** argv) {
   using namespace harvey::harness;
+  // `harvey __host` / `harvey __worker`: what boundaries exec inside a
+  // namespace, container or sshfs machine (hidden; see harness/host.h).
+  if (argc > 1 && argv[1][0] == '_' && argv[1][1] == '_') return InternalMain(argc, argv);
+  // fork, inproc, ns, oci, oci-file, sshfs, or a mix such as fork+oci.
+  const CLI::Validator kBoundary(
+      [](std::string& v) {
+        int code = 0;
+        std::string e = CheckPlacement(v, nullptr, &code);
+        return code == kExitUsage ? e : std::string();
+      },
+      "BOUNDARY");
   CLI::App app{"harvey: tries to disprove that SQLite's WAL mode is safe across a boundary"};
   app.require_subcommand(1);
 
@@ -20,16 +33,17 @@ int main(int argc, char** argv) {
   auto* r = app.add_subcommand("run", "Run one schedule file; exit 0 on pass, 1 on mismatch");
   r->add_option("file", run.file, "Schedule file (harvey-schedule 1)")->required();
   r->add_option("--boundary", run.boundary, "Where workers run")
-      ->check(CLI::IsMember({"fork", "inproc"}));
+      ->check(kBoundary);
   r->add_flag("--json", run.json, "Print one JSON object on stdout");
   r->add_option("--scratch", run.scratch_parent, "Parent of the scratch directory");
+  r->add_flag("--show", run.show, "Print every step and what it observed (stderr)");
   r->add_option("--defect", run.defect, "Run under a calibration defect (overrides the file)")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDefectNames), std::end(kDefectNames))));
 
   FuzzArgs fuzz;
   auto* f = app.add_subcommand("fuzz", "Generate and run schedules until a mismatch or the budget ends");
   f->add_option("--boundary", fuzz.boundary, "Where workers run")
-      ->check(CLI::IsMember({"fork", "inproc"}));
+      ->check(kBoundary);
   auto* count = f->add_option("--count", fuzz.count, "Number of schedules")->check(CLI::PositiveNumber);
   auto* time = f->add_option("--time", fuzz.time_s, "Time budget in seconds")->check(CLI::PositiveNumber);
   count->excludes(time);
@@ -41,6 +55,8 @@ int main(int argc, char** argv) {
   f->add_option("--scratch", fuzz.scratch_parent, "Parent of the scratch directory");
   f->add_option("--defect", fuzz.defect, "Calibration defect, recorded in saved findings")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDefectNames), std::end(kDefectNames))));
+  f->add_option("--synchronous", fuzz.synchronous, "Pin PRAGMA synchronous for every schedule")
+      ->check(CLI::IsMember({"off", "normal", "full"}));
   f->add_option("--kills", fuzz.kill_percent, "Chance (percent per step) of a worker kill")
       ->check(CLI::Range(0, 100));
   f->add_option("--power-losses", fuzz.power_loss_percent,
@@ -55,10 +71,17 @@ int main(int argc, char** argv) {
   sh->add_option("-o,--out", shrink.out, "Where the shrunk schedule is written")->required();
   sh->add_option("--time", shrink.time_s, "Time budget in seconds")->check(CLI::PositiveNumber);
   sh->add_option("--boundary", shrink.boundary, "Where workers run")
-      ->check(CLI::IsMember({"fork", "inproc"}));
+      ->check(kBoundary);
   sh->add_flag("--json", shrink.json, "Print one JSON object on stdout");
   sh->add_flag("-v,--verbose", shrink.verbose, "Print every kept candidate");
   sh->add_option("--scratch", shrink.scratch_parent, "Parent of the scratch directory");
+
+  MatrixArgs matrix;
+  auto* m = app.add_subcommand("matrix", "Replay every corpus case on every boundary; print a case x boundary table");
+  m->add_option("dir", matrix.dir, "Corpus directory (*.sched, searched recursively)");
+  m->add_option("--boundaries", matrix.boundaries, "Comma-separated boundaries (columns)");
+  m->add_flag("--json", matrix.json, "Print one JSON object on stdout");
+  m->add_option("--scratch", matrix.scratch_parent, "Parent of the scratch directory");
 
   try {
     app.parse(argc, argv);
@@ -70,6 +93,7 @@ int main(int argc, char** argv) {
   if (g->parsed()) return CmdGen(gen);
   if (r->parsed()) return CmdRun(run);
   if (sh->parsed()) return CmdShrink(shrink);
+  if (m->parsed()) return CmdMatrix(matrix);
   if (f->parsed()) {
     if (!fuzz.count && !fuzz.time_s) {
       std::fprintf(stderr, "harvey fuzz: give --count N or --time SECONDS\n");

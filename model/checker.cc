@@ -12,9 +12,33 @@ std::string Mismatch::Summary() const {
   return s + ", observed " + observed;
 }
 
+namespace {
+auto KeyOf(const State& s) {
+  return std::tie(s.committed, s.hdr, s.wal, s.writer, s.conns, s.durable, s.orphan);
+}
+}  // namespace
+
+// States that differ only in what a power loss could take back are merged,
+// keeping the union of their lossable tables (looseness L5 in README.md):
+// without it every unobserved kill would triple the set for good.
 void Dedupe(std::vector<State>& states) {
-  std::sort(states.begin(), states.end());
-  states.erase(std::unique(states.begin(), states.end()), states.end());
+  for (State& s : states) Canonicalize(s);
+  std::sort(states.begin(), states.end(),
+            [](const State& a, const State& b) { return KeyOf(a) < KeyOf(b); });
+  std::vector<State> out;
+  for (State& s : states) {
+    if (!out.empty() && KeyOf(out.back()) == KeyOf(s)) {
+      auto& into = out.back().lossable;
+      into.insert(into.end(), s.lossable.begin(), s.lossable.end());
+      continue;
+    }
+    out.push_back(std::move(s));
+  }
+  for (State& s : out) {  // only the set matters to a power loss
+    std::sort(s.lossable.begin(), s.lossable.end());
+    s.lossable.erase(std::unique(s.lossable.begin(), s.lossable.end()), s.lossable.end());
+  }
+  states = std::move(out);
 }
 
 namespace {

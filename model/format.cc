@@ -393,10 +393,14 @@ std::string Parser::ConfigValue(ConfigKey key, std::string_view value) {
 }
 
 std::string Parser::WorkerLine(const Tokens& tok) {
-  if (tok.size() != 2) {
-    return "worker takes 1 name, got " + std::to_string(tok.size() - 1) + " (e.g. 'worker w1')";
+  if (tok.size() != 2 && tok.size() != 3) {
+    return "worker takes a name and an optional boundary, got " + std::to_string(tok.size() - 1) +
+           " arguments (e.g. 'worker w1' or 'worker w1 oci')";
   }
   if (auto e = CheckWorkerName(tok[1]); !e.empty()) return e;
+  if (tok.size() == 3) {
+    if (auto e = CheckBoundaryName(tok[2]); !e.empty()) return e;
+  }
   if (int w = FindWorker(tok[1]); w >= 0) {
     return "duplicate worker " + Quote(tok[1]) + " (first declared on line " +
            std::to_string(worker_line_[w]) + ")";
@@ -404,7 +408,7 @@ std::string Parser::WorkerLine(const Tokens& tok) {
   if (s_.workers.size() >= static_cast<size_t>(kMaxWorkers)) {
     return "too many workers (at most " + std::to_string(kMaxWorkers) + ")";
   }
-  s_.workers.push_back(Worker{std::string(tok[1])});
+  s_.workers.push_back(Worker{std::string(tok[1]), tok.size() == 3 ? std::string(tok[2]) : ""});
   worker_line_.push_back(line_);
   return "";
 }
@@ -564,7 +568,9 @@ std::string PrintSchedule(const Schedule& s) {
   out += "config seed " + std::to_string(c.seed) + "\n";
   if (c.defect != Defect::kNone) out += std::string("config defect ") + ToString(c.defect) + "\n";
   if (c.sector_size != 4096) out += "config sector_size " + std::to_string(c.sector_size) + "\n";
-  for (const Worker& w : s.workers) out += "worker " + w.name + "\n";
+  for (const Worker& w : s.workers) {
+    out += "worker " + w.name + (w.boundary.empty() ? "" : " " + w.boundary) + "\n";
+  }
   for (const Step& step : s.steps) out += PrintStep(s, step) + "\n";
   return out;
 }
@@ -621,6 +627,11 @@ std::string Validate(const Schedule& s) {
   for (size_t i = 0; i < s.workers.size(); ++i) {
     if (auto e = CheckWorkerName(s.workers[i].name); !e.empty()) {
       return "worker " + std::to_string(i) + ": " + e;
+    }
+    if (!s.workers[i].boundary.empty()) {
+      if (auto e = CheckBoundaryName(s.workers[i].boundary); !e.empty()) {
+        return "worker " + std::to_string(i) + ": " + e;
+      }
     }
     for (size_t j = 0; j < i; ++j) {
       if (s.workers[j].name == s.workers[i].name) {

@@ -12,7 +12,8 @@
 //   config defect fsync-lies       (none | canary | fsync-lies; printed if not none)
 //   config sector_size 512         (512 | 4096; printed if not 4096)
 //   worker w1                      (name: [a-z][a-z0-9_]{0,15}; 1..8 workers)
-//   worker w2
+//   worker w2 oci                  (optional placement: where this worker runs,
+//                                   [a-z][a-z0-9_-]{0,15}; default: the run's --boundary)
 //   w1 begin deferred              (deferred | immediate | exclusive)
 //   w1 read 3                      (key: 0..1000000)
 //   w1 write 3 100                 (size: 16..1048576 bytes)

@@ -220,21 +220,51 @@ Outcomes Close(State st, int c) {
   return FromStates(rc::kOk, std::move(states));
 }
 
+}  // namespace
+
+void Canonicalize(State& st) {
+  for (Conn& c : st.conns) {
+    if (HoldsSnapshot(c)) c.snap_hdr = c.snap_hdr == st.hdr ? 0 : -1;
+    else c.snap_hdr = 0;
+  }
+  st.hdr = 0;
+  std::vector<int64_t> pos{st.wal.mx, st.wal.backfilled, st.wal.base};
+  for (const Conn& c : st.conns) {
+    if (HoldsSnapshot(c) && c.mark != kSlot0) pos.push_back(c.mark);
+  }
+  std::sort(pos.begin(), pos.end());
+  pos.erase(std::unique(pos.begin(), pos.end()), pos.end());
+  auto rank = [&](int64_t v) {
+    return static_cast<int64_t>(std::lower_bound(pos.begin(), pos.end(), v) - pos.begin());
+  };
+  st.wal.mx = rank(st.wal.mx);
+  st.wal.backfilled = rank(st.wal.backfilled);
+  st.wal.base = rank(st.wal.base);
+  for (Conn& c : st.conns) {
+    if (HoldsSnapshot(c) && c.mark != kSlot0) c.mark = rank(c.mark);
+    else if (!HoldsSnapshot(c)) c.mark = 0;
+  }
+}
+
+void Recover(State& st) {
+  st.wal.backfilled = st.wal.base;
+  if (st.orphan) {  // recovery finds the killed commit's frames intact
+    st.committed = *st.orphan;
+    st.orphan.reset();
+    st.lossable.push_back(st.committed);
+    st.wal.mx++;
+    st.hdr++;
+  }
+}
+
+namespace {
+
 // The first connection to map the wal-index after all have closed rebuilds
 // it from the log (walIndexRecover): nBackfill restarts from the log start.
 Outcomes Open(State st, int c) {
   bool any_open = false;
   for (const Conn& o : st.conns) any_open |= o.open;
-  if (!any_open) {
-    st.wal.backfilled = st.wal.base;
-    if (st.orphan) {  // recovery finds the killed commit's frames intact
-      st.committed = *st.orphan;
-      st.orphan.reset();
-      st.lossable.push_back(st.committed);
-      st.wal.mx++;
-      st.hdr++;
-    }
-  }
+  if (!any_open) Recover(st);
   st.conns[c] = Conn{};
   return {Plain(rc::kOk, std::move(st))};
 }
@@ -384,9 +414,11 @@ Outcomes Killed(const Schedule& s, const State& state, int64_t step_index, const
 // oracle's table must be one of those prefixes. Whether the recovered log is
 // empty decides later checkpoint and reader-slot outcomes, so both are kept.
 Outcomes PowerLoss(const State& state) {
-  std::vector<Table> tables{state.durable};
+  std::vector<Table> tables{state.durable, state.committed};
   for (const Table& t : state.lossable) tables.push_back(t);
   if (state.orphan) tables.push_back(*state.orphan);
+  std::sort(tables.begin(), tables.end());
+  tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
   Outcomes out;
   for (const Table& t : tables) {
     for (int64_t log_commits : {0, 1}) {
@@ -436,6 +468,7 @@ std::vector<State> CloseAll(const Schedule& /*s*/, const State& state) {
     }
     states = std::move(next);
   }
+  for (State& st : states) Recover(st);  // the next connection rebuilds the wal-index
   return states;
 }
 

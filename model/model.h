@@ -61,12 +61,12 @@ struct State {
   Wal wal;
   int writer = -1;      // conn holding the WAL write lock, or -1
   std::vector<Conn> conns;
-  // Durability: `committed` is `durable` followed by `lossable` (the tables
-  // after each later commit a power loss may take back, oldest first).
+  // Durability: what a power loss may leave is `durable`, `committed`, or
+  // any table in `lossable` (the tables after later commits, as a set).
   // Under synchronous=FULL every acknowledged commit is durable; under
   // NORMAL a checkpoint that backfills syncs the log first.
   Table durable;
-  std::vector<Table> lossable;
+  std::vector<Table> lossable;  // sorted, unique after Dedupe
   // A commit killed after its frames reached the log but before the
   // wal-index saw them: invisible now, brought back by the next recovery
   // unless a later writer overwrote the frames.
@@ -113,7 +113,19 @@ bool HasOp(const Schedule& s, OpKind k);
 std::vector<Outcome> Apply(const Schedule& s, const State& state,
                            int64_t step_index, const Step& step, const Rules& rules = {});
 
-// The states after every worker's connection is closed (end of schedule).
+// Renumbers the counters whose absolute values carry no meaning, so equal
+// situations compare equal: the header generation (only "is a snapshot's
+// header the current one" matters, and a stale one never becomes current
+// again) and the log positions (only their order matters).
+void Canonicalize(State& st);
+
+// Recovery (walIndexRecover) by the first connection after all closed:
+// nBackfill restarts from the log start, and a killed commit whose frames
+// are intact in the log (an orphan) becomes visible.
+void Recover(State& st);
+
+// The states after every worker's connection is closed and a fresh
+// connection recovered the wal-index (end of schedule).
 std::vector<State> CloseAll(const Schedule& s, const State& state);
 
 }  // namespace harvey::model

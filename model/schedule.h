@@ -81,6 +81,9 @@ struct Step {
 
 struct Worker {
   std::string name;  // e.g. "w1"; [a-z][a-z0-9_]*
+  // Where this worker runs ("fork", "oci", ...; [a-z][a-z0-9_-]{0,15}), or
+  // "" for the run's --boundary. Lets one schedule mix placements.
+  std::string boundary;
   bool operator==(const Worker&) const = default;
 };
 
