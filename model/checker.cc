@@ -101,7 +101,10 @@ std::optional<Mismatch> Checker::Observe(int64_t step_index, const Observation& 
   std::string what = rc_differs ? "rc" : (step.op.kind == OpKind::kRead ? "value" : "rows");
   if (o.rc == rc::kWorkerDied) what = "crash";
   if (!o.recovery_problem.empty()) what = "recovery";
-  if (step.op.kind == OpKind::kPowerLoss) m.details = LostCommits(states_, o.rows);
+  // Name the lost commits when recovery left a readable table.
+  if (step.op.kind == OpKind::kPowerLoss && (o.recovery_problem.empty() || !o.rows.empty())) {
+    m.details = LostCommits(states_, o.rows);
+  }
   m.failure_class = std::string("step:") + ToString(step.op.kind) + ":" + what;
   m.where = "step " + std::to_string(step_index) + " (" + PrintStep(schedule_, step) + ")";
   for (const Prediction& p : allowed) m.expected.push_back(Describe(step.op.kind, p));
