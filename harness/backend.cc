@@ -2,15 +2,25 @@
 
 #include "harness/fork_backend.h"
 #include "harness/inproc_backend.h"
+#include "harness/launcher.h"
 #include "model/rng.h"
 
 namespace harvey::harness {
 
 std::unique_ptr<Backend> MakeBackend(std::string_view name, std::string* error) {
   if (name == "inproc") return std::make_unique<InprocBackend>();
-  if (name == "fork") return std::make_unique<ForkBackend>();
-  *error = "unknown boundary '" + std::string(name) + "' (known: fork, inproc)";
-  return nullptr;
+  // Every other boundary, and mixes such as "fork+oci", are launchers of the
+  // fork backend (harness/launcher.h); they start on first use.
+  for (const std::string& part : SplitBoundaries(name)) {
+    const bool known = part == "fork" || part == "ns" || part == "oci" || part == "oci-file" ||
+                       part == "sshfs";
+    if (!known) {
+      *error = "unknown boundary '" + std::string(name) +
+               "' (known: fork, inproc, ns, oci, oci-file, sshfs, or a mix such as fork+oci)";
+      return nullptr;
+    }
+  }
+  return std::make_unique<ForkBackend>(std::string(name));
 }
 
 model::Observation RecoveryObservation(const VerifyResult& v) {

@@ -63,7 +63,10 @@ class Backend {
   virtual VerifyResult Finish() = 0;
 };
 
-// "inproc" or "fork". Returns nullptr and sets *error for an unknown name.
+// "inproc", "fork", "ns", "oci", "oci-file", "sshfs" or a mix of the
+// process boundaries ("fork+oci": worker i gets part i mod n). Cheap: no
+// sandbox starts before the first Begin. Returns nullptr and sets *error for
+// an unknown name.
 std::unique_ptr<Backend> MakeBackend(std::string_view name, std::string* error);
 
 // The VFS seed of worker `index` under schedule seed `seed`.

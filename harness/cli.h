@@ -19,7 +19,8 @@ inline constexpr int kExitEnvironment = 3;
 inline constexpr int kExitHarness = 4;
 
 // The defect names of `--defect` (model::Defect keywords).
-inline constexpr const char* kDefectNames[] = {"none", "canary", "fsync-lies"};
+inline constexpr const char* kDefectNames[] = {"none",       "canary",        "fsync-lies",
+                                               "no-locking", "mixed-locking", "private-wal-index"};
 
 struct GenArgs {
   uint64_t seed = 1;
@@ -79,5 +80,13 @@ struct MatrixArgs {
 };
 int CmdMatrix(const MatrixArgs& a);
 
+
+struct SelftestArgs {
+  bool quick = false;
+  bool json = false;
+  std::string only;            // comma-separated class names; "" = all
+  std::string scratch_parent;
+};
+int CmdSelftest(const SelftestArgs& a);
 
 }  // namespace harvey::harness

@@ -5,6 +5,7 @@
 
 #include "harness/cli.h"
 #include "harness/interrupt.h"
+#include "harness/launcher.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scratch.h"
@@ -29,6 +30,10 @@ int CmdShrink(const ShrinkArgs& a) {
   if (!backend) {
     std::fprintf(stderr, "harvey shrink: %s\n", error.c_str());
     return kExitUsage;
+  }
+  if (int code = 0; !(error = CheckPlacement(a.boundary, &s.value(), &code)).empty()) {
+    std::fprintf(stderr, "harvey shrink: %s\n", error.c_str());  // a missing tool: exit 3
+    return code;
   }
   const RunResult first = RunSchedule(s.value(), *backend, scratch.value()->path());
   if (first.verdict == Verdict::kError) {

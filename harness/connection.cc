@@ -60,10 +60,23 @@ std::string Message(sqlite3* db, const std::string& what, int rc) {
 
 Connection::~Connection() { Close(); }
 
-std::string Connection::Reset(const std::string& db_path, const model::Config& config) {
+VfsChoice VfsFor(model::Defect defect, int worker) {
+  if (worker < 0) return {};
+  switch (defect) {
+    case model::Defect::kNoLocking: return {VfsFlavor::kNoLock, true};
+    case model::Defect::kMixedLocking:
+      // Only worker 2: two dotfile workers would just lock each other out.
+      return worker == 1 ? VfsChoice{VfsFlavor::kDotfile, true} : VfsChoice{};
+    case model::Defect::kPrivateShm: return {VfsFlavor::kPrivateShm, false};
+    default: return {};
+  }
+}
+
+std::string Connection::Reset(const std::string& db_path, const model::Config& config, int worker) {
   Close();
   path_ = db_path;
   config_ = config;
+  worker_ = worker;
   std::string error;
   Open(&error);
   return error;
@@ -72,8 +85,9 @@ std::string Connection::Reset(const std::string& db_path, const model::Config& c
 int Connection::Exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
 
 int Connection::Open(std::string* error) {
-  RegisterHarveyVfs();
-  int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE, kHarveyVfsName);
+  const VfsChoice vfs = VfsFor(config_.defect, worker_);
+  RegisterHarveyVfs(vfs.flavor);
+  int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE, VfsName(vfs.flavor));
   if (rc != SQLITE_OK) {
     *error = Message(db_, "open " + path_, rc);
     sqlite3_close(db_);
@@ -83,7 +97,8 @@ int Connection::Open(std::string* error) {
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   const std::string pragmas =
-      std::string("PRAGMA busy_timeout=0; PRAGMA mmap_size=0; PRAGMA journal_mode=WAL;") +
+      std::string(vfs.exclusive ? "PRAGMA locking_mode=EXCLUSIVE;" : "") +
+      "PRAGMA busy_timeout=0; PRAGMA mmap_size=0; PRAGMA journal_mode=WAL;" +
       "PRAGMA synchronous=" + SyncName(config_.synchronous) + ";" +
       "PRAGMA cache_size=" + std::to_string(config_.cache_size) + ";" +
       "PRAGMA wal_autocheckpoint=" + std::to_string(config_.wal_autocheckpoint) + ";";
@@ -207,6 +222,7 @@ void RemoveDatabase(const std::string& db_path) {
       ::unlink((db_path + suffix + extra).c_str());
     }
   }
+  ::rmdir((db_path + ".lock").c_str());  // unix-dotfile's lock (mixed-locking defect)
 }
 
 VerifyResult Verify(const std::string& db_path, const model::Config& config) {

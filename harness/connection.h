@@ -13,6 +13,7 @@
 
 #include "model/observation.h"
 #include "model/result.h"
+#include "harness/vfs_shim.h"
 #include "model/schedule.h"
 
 struct sqlite3;
@@ -34,8 +35,10 @@ class Connection {
   ~Connection();
 
   // Remembers where and how to open (for `open` ops) and opens now.
-  // Returns "" on success, else one line saying what failed.
-  std::string Reset(const std::string& db_path, const model::Config& config);
+  // `worker` (the schedule's worker index, -1 for a checking connection)
+  // picks the VFS under a locking defect (see VfsFor). Returns "" on
+  // success, else one line saying what failed.
+  std::string Reset(const std::string& db_path, const model::Config& config, int worker = -1);
 
   // Executes `op` (step `step_index` of the schedule). Ops other than `open`
   // on a closed connection give rc::kNotOpen without calling SQLite.
@@ -54,12 +57,23 @@ class Connection {
 
   std::string path_;
   model::Config config_;
+  int worker_ = -1;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* read_ = nullptr;
   sqlite3_stmt* write_ = nullptr;
   sqlite3_stmt* delete_ = nullptr;
   sqlite3_stmt* scan_ = nullptr;
 };
+
+// The VFS worker `worker` uses under `defect` (-1: a checking connection,
+// always the plain shim), and whether it must run in locking_mode=EXCLUSIVE
+// (unix-none and unix-dotfile keep WAL only so, with a heap wal-index).
+// mixed-locking: the second worker on unix-dotfile, the rest on unix.
+struct VfsChoice {
+  VfsFlavor flavor = VfsFlavor::kUnix;
+  bool exclusive = false;
+};
+VfsChoice VfsFor(model::Defect defect, int worker);
 
 // Creates a fresh database at `db_path` (which must not exist) in WAL mode
 // with `config.page_size` and the schema, then closes it (its WAL is

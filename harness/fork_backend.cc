@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 
@@ -14,6 +15,9 @@
 #include "model/model.h"
 
 namespace harvey::harness {
+
+ForkBackend::ForkBackend(std::string boundary)
+    : boundary_(std::move(boundary)), default_placement_(SplitBoundaries(boundary_)) {}
 
 ForkBackend::~ForkBackend() {
   for (Proc& p : procs_) {
@@ -27,41 +31,48 @@ pid_t ForkBackend::pid(int worker) const {
 }
 
 std::string ForkBackend::Spawn(Proc& p) {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    return std::string("socketpair: ") + std::strerror(errno);
-  }
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(sv[0]);
-    ::close(sv[1]);
-    return std::string("fork: ") + std::strerror(errno);
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) _exit(0);
-    std::signal(SIGINT, SIG_IGN);  // the coordinator handles ^C and reaps us
-    std::signal(SIGTERM, SIG_DFL);
-    for (const Proc& other : procs_) {
-      if (other.fd >= 0) ::close(other.fd);
-    }
-    ::close(sv[0]);
-    _exit(WorkerMain(sv[1]));
-  }
-  ::close(sv[1]);
+  // The launcher (harness/launcher.h) forks, or starts the worker in its
+  // slot's namespace / container / sshfs machine.
+  const int slot = static_cast<int>(&p - procs_.data());
+  pid_t pid = -1;
+  int fd = -1;
+  if (std::string error = p.launcher->Spawn(slot, db_path_, &pid, &fd); !error.empty()) return error;
   p.pid = pid;
-  p.fd = sv[0];
+  p.fd = fd;
   p.killed = false;
   return "";
 }
 
-void ForkBackend::Reap(Proc& p) {
-  if (p.pid > 0) {
-    ::kill(p.pid, SIGKILL);
-    while (::waitpid(p.pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+std::string ForkBackend::Place(const model::Schedule& s, const std::string& db_path) {
+  std::vector<Launcher*> chosen;
+  for (size_t i = 0; i < s.workers.size(); ++i) {
+    const std::string& b = s.workers[i].boundary.empty()
+                               ? default_placement_[i % default_placement_.size()]
+                               : s.workers[i].boundary;
+    std::string error;
+    Launcher* l = placements_.Get(b, &error);
+    if (!l) return "worker " + s.workers[i].name + ": " + error;
+    chosen.push_back(l);
   }
+  std::string host_path = db_path;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    if (std::find(chosen.begin(), chosen.begin() + i, chosen[i]) != chosen.begin() + i) continue;
+    if (std::string e = chosen[i]->StageDatabase(&host_path); !e.empty()) return e;
+  }
+  db_path_ = host_path;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    Proc& p = procs_[i];
+    if (p.launcher != chosen[i] || (p.pid > 0 && !p.launcher->Reaches(static_cast<int>(i), db_path_))) {
+      Reap(p);
+      p.launcher = chosen[i];
+    }
+    p.db_path = p.launcher->WorkerPath(static_cast<int>(i), db_path_);
+  }
+  return "";
+}
+
+void ForkBackend::Reap(Proc& p) {
+  if (p.pid > 0) p.launcher->Kill(static_cast<int>(&p - procs_.data()), p.pid);
   if (p.fd >= 0) ::close(p.fd);
   p.pid = -1;
   p.fd = -1;
@@ -74,7 +85,7 @@ std::string ForkBackend::ResetWorker(int i) {
     if (std::string error = Spawn(p); !error.empty()) return error;
   }
   Encoder e(MsgType::kReset);
-  e.Str(db_path_);
+  e.Str(p.db_path);
   Put(e, config_);
   e.I64(i).U64(track_durability_ ? 1 : 0);
   std::optional<Decoder> reply;
@@ -88,10 +99,10 @@ std::string ForkBackend::ResetWorker(int i) {
 
 std::string ForkBackend::Begin(const model::Schedule& s, const std::string& db_path) {
   active_ = static_cast<int>(s.workers.size());
-  db_path_ = db_path;
   config_ = s.config;
   track_durability_ = model::HasOp(s, model::OpKind::kPowerLoss);
   if (procs_.size() < s.workers.size()) procs_.resize(s.workers.size());
+  if (std::string error = Place(s, db_path); !error.empty()) return error;
   for (int i = 0; i < active_; ++i) {
     procs_[i].arm.reset();
     if (std::string error = ResetWorker(i); !error.empty()) return error;
@@ -175,6 +186,10 @@ model::Observation ForkBackend::PowerLoss(const model::Op& op) {
   for (int i = 0; i < active_; ++i) {
     Reap(procs_[i]);
     procs_[i].killed = true;
+  }
+  // Every machine loses power too (sshfs: the mounts and their caches).
+  for (int i = 0; i < active_; ++i) {
+    if (procs_[i].launcher) procs_[i].launcher->PowerCycle();
   }
   if (std::string e = ApplyPowerLoss(db_path_, op.seed, config_.sector_size); !e.empty()) {
     return model::Observation{.rc = model::rc::kError, .recovery_problem = e};

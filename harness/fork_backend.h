@@ -5,25 +5,34 @@
 // its next `open` (or the next Begin). Workers get SIGKILL if the
 // coordinator dies (PR_SET_PDEATHSIG), and the destructor stops and reaps
 // them all.
+//
+// Where a worker process runs is a launcher's business (harness/launcher.h):
+// forked here (`fork`), or in a namespace set, an OCI container or an sshfs
+// machine, per schedule worker (`worker w2 oci`) or by default.
 #pragma once
 
 #include <sys/types.h>
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "harness/backend.h"
+#include "harness/launcher.h"
 
 namespace harvey::harness {
 
 class ForkBackend : public Backend {
  public:
-  ForkBackend() = default;
+  // `boundary` places every worker whose schedule line names none: one
+  // launcher name (harness/launcher.h), or a mix such as "fork+oci" (worker
+  // i gets part i mod n). Launchers start on first use, not here.
+  explicit ForkBackend(std::string boundary = "fork");
   ForkBackend(const ForkBackend&) = delete;
   ForkBackend& operator=(const ForkBackend&) = delete;
   ~ForkBackend() override;
 
-  std::string_view name() const override { return "fork"; }
+  std::string_view name() const override { return boundary_; }
   std::string Begin(const model::Schedule& s, const std::string& db_path) override;
   model::Observation Execute(int worker, const model::Op& op, int64_t step_index,
                              const PausePolicy* pause) override;
@@ -31,7 +40,8 @@ class ForkBackend : public Backend {
   model::Observation PowerLoss(const model::Op& op) override;
   VerifyResult Finish() override;
 
-  // The worker's pid (for tests and crash injection), or -1.
+  // The worker's pid (for tests and crash injection), or -1. For a worker in
+  // a sandbox (ns, oci, sshfs) it is the pid inside the sandbox.
   pid_t pid(int worker) const;
 
  private:
@@ -44,6 +54,8 @@ class ForkBackend : public Backend {
     int fd = -1;
     bool killed = false;      // died because the schedule said so
     std::optional<Arm> arm;   // `kill at` waiting for the next op
+    Launcher* launcher = nullptr;  // where this slot's worker runs
+    std::string db_path;           // the database as the worker sees it
   };
   std::string Spawn(Proc& p);
   void Reap(Proc& p);  // SIGKILL (if alive), wait, close
@@ -54,6 +66,13 @@ class ForkBackend : public Backend {
                           const PausePolicy* pause, std::optional<Arm> arm);
   VerifyResult VerifyInAWorker();
 
+  // Chooses each worker's launcher, stages the database and translates its
+  // path per worker. Returns "" or what failed.
+  std::string Place(const model::Schedule& s, const std::string& db_path);
+
+  std::string boundary_;
+  std::vector<std::string> default_placement_;  // per slot, cycled
+  Placements placements_;                       // outlives procs_ teardown
   std::vector<Proc> procs_;
   int active_ = 0;  // workers in the current schedule
   std::string db_path_;

@@ -37,7 +37,7 @@ std::string InprocBackend::Begin(const model::Schedule& s, const std::string& db
   SeedVfs(WorkerSeed(s.config.seed, 0));
   for (size_t i = 0; i < s.workers.size(); ++i) {
     conns_.push_back(std::make_unique<Connection>());
-    std::string error = conns_.back()->Reset(db_path, s.config);
+    std::string error = conns_.back()->Reset(db_path, s.config, static_cast<int>(i));
     if (!error.empty()) return error;
   }
   return "";
@@ -64,8 +64,8 @@ model::Observation InprocBackend::PowerLoss(const model::Op& op) {
   if (std::string e = ApplyPowerLoss(db_path_, op.seed, config_.sector_size); !e.empty()) {
     return model::Observation{.rc = model::rc::kError, .recovery_problem = e};
   }
-  for (auto& c : conns_) {
-    if (std::string e = c->Reset(db_path_, config_); !e.empty()) {
+  for (size_t i = 0; i < conns_.size(); ++i) {
+    if (std::string e = conns_[i]->Reset(db_path_, config_, static_cast<int>(i)); !e.empty()) {
       model::Observation o;
       o.recovery_problem = "reopen after power loss: " + e;
       return o;

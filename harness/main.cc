@@ -83,6 +83,13 @@ int main(int argc, char** argv) {
   m->add_flag("--json", matrix.json, "Print one JSON object on stdout");
   m->add_option("--scratch", matrix.scratch_parent, "Parent of the scratch directory");
 
+  SelftestArgs selftest;
+  auto* st = app.add_subcommand("selftest", "Prove detection power: every known way to break WAL must be caught");
+  st->add_flag("--quick", selftest.quick, "2 seeds x 8 s per class (for CI)");
+  st->add_flag("--json", selftest.json, "Print one JSON object");
+  st->add_option("--only", selftest.only, "Comma-separated class names");
+  st->add_option("--scratch", selftest.scratch_parent, "Parent of the scratch directory");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -91,6 +98,7 @@ int main(int argc, char** argv) {
   }
   InstallInterruptHandlers();
   if (g->parsed()) return CmdGen(gen);
+  if (st->parsed()) return CmdSelftest(selftest);
   if (r->parsed()) return CmdRun(run);
   if (sh->parsed()) return CmdShrink(shrink);
   if (m->parsed()) return CmdMatrix(matrix);

@@ -106,6 +106,11 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
     model::Observation o = step.op.kind == model::OpKind::kPowerLoss
                                ? backend.PowerLoss(step.op)
                                : backend.Execute(step.worker, step.op, i);
+    if (Interrupted()) {  // a ^C cut this step short: not an observation
+      r.verdict = Verdict::kError;
+      r.error = "interrupted";
+      break;
+    }
     trace.Add(i, o);
     r.observations.push_back(o);
     r.steps_run = i + 1;
@@ -121,6 +126,10 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
     }
   }
   VerifyResult v = backend.Finish();
+  if (Interrupted() && r.verdict == Verdict::kPass) {  // the check itself was cut short
+    r.verdict = Verdict::kError;
+    r.error = "interrupted";
+  }
   trace.Str(v.error);
   trace.Str(v.integrity);
   trace.I64(v.index_agrees);

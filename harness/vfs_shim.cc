@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <vector>
 #include <cstring>
 #include <mutex>
 #include <string_view>
@@ -43,10 +45,20 @@ void Report(VfsEvent event, FileRole role, int64_t arg) {
 
 // Our sqlite3_file. The base VFS's file lives right after it (szOsFile of the
 // harvey VFS is sizeof(ShimFile) + base->szOsFile).
+// A connection's private wal-index (VfsFlavor::kPrivateShm): zero-filled
+// regions SQLite gets instead of the shared mapping.
+struct PrivateShm {
+  std::vector<void*> regions;
+  ~PrivateShm() {
+    for (void* r : regions) std::free(r);
+  }
+};
+
 struct ShimFile {
   sqlite3_file base;  // must be first: SQLite sees a ShimFile* as sqlite3_file*
   FileRole role;
   const char* path;   // SQLite keeps the name valid until xClose
+  PrivateShm* private_shm;  // non-null only on the kPrivateShm flavor's db files
 };
 static_assert(sizeof(ShimFile) % 8 == 0, "the real file after ShimFile must stay 8-byte aligned");
 
@@ -69,6 +81,8 @@ FileRole RoleFor(const char* zName, int flags) {
 
 int ShimClose(sqlite3_file* f) {
   int rc = RealMethods(f)->xClose(Real(f));
+  delete Shim(f)->private_shm;
+  Shim(f)->private_shm = nullptr;
   f->pMethods = nullptr;
   return rc;
 }
@@ -150,9 +164,19 @@ int ShimDeviceCharacteristics(sqlite3_file* f) {
 // The shm methods exist only if the real file's methods are version >= 2;
 // SQLite only calls ours when it saw non-null pointers, and we install
 // version-1 methods for version-1 real files, so these may assume them.
+// With a private wal-index the real region is still mapped (so that the real
+// xShmLock has its shared-memory node), but SQLite gets a private copy.
 int ShimShmMap(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
   Report(VfsEvent::kShmMap, RoleOf(f), region);
-  return RealMethods(f)->xShmMap(Real(f), region, size, extend, out);
+  PrivateShm* priv = Shim(f)->private_shm;
+  if (priv == nullptr) return RealMethods(f)->xShmMap(Real(f), region, size, extend, out);
+  void volatile* real = nullptr;
+  const int rc = RealMethods(f)->xShmMap(Real(f), region, size, 1, &real);
+  if (rc != SQLITE_OK) return rc;
+  if (priv->regions.size() <= static_cast<size_t>(region)) priv->regions.resize(region + 1, nullptr);
+  if (priv->regions[region] == nullptr) priv->regions[region] = std::calloc(1, size);
+  *out = priv->regions[region];
+  return *out ? SQLITE_OK : SQLITE_NOMEM;
 }
 
 int ShimShmLock(sqlite3_file* f, int offset, int n, int flags) {
@@ -167,6 +191,10 @@ void ShimShmBarrier(sqlite3_file* f) {
 }
 
 int ShimShmUnmap(sqlite3_file* f, int delete_flag) {
+  if (PrivateShm* priv = Shim(f)->private_shm) {
+    delete priv;
+    Shim(f)->private_shm = new PrivateShm;
+  }
   return RealMethods(f)->xShmUnmap(Real(f), delete_flag);
 }
 
@@ -218,6 +246,10 @@ int ShimOpen(sqlite3_vfs* vfs, sqlite3_filename zName, sqlite3_file* f, int flag
   f->pMethods = nullptr;
   shim->role = RoleFor(zName, flags);
   shim->path = zName;
+  shim->private_shm = nullptr;
+  if (shim->role == FileRole::kDb && std::strcmp(vfs->zName, VfsName(VfsFlavor::kPrivateShm)) == 0) {
+    shim->private_shm = new PrivateShm;
+  }
   sqlite3_file* real = Real(f);
   real->pMethods = nullptr;
   int rc = Base(vfs)->xOpen(Base(vfs), zName, real, flags, out_flags);
@@ -298,6 +330,44 @@ bool g_registered = false;  // guarded by g_register_mu
 sqlite3_vfs g_vfs;          // registered once, lives forever
 
 }  // namespace
+
+const char* VfsName(VfsFlavor f) {
+  switch (f) {
+    case VfsFlavor::kUnix: return kHarveyVfsName;
+    case VfsFlavor::kNoLock: return "harvey-none";
+    case VfsFlavor::kDotfile: return "harvey-dotfile";
+    case VfsFlavor::kPrivateShm: return "harvey-private-shm";
+  }
+  return kHarveyVfsName;
+}
+
+namespace {
+sqlite3_vfs g_flavors[4];          // guarded by g_register_mu, live forever
+bool g_flavor_registered[4] = {};  // guarded by g_register_mu
+}  // namespace
+
+int RegisterHarveyVfs(VfsFlavor f) {
+  const int rc = RegisterHarveyVfs("unix");
+  if (rc != SQLITE_OK || f == VfsFlavor::kUnix) return rc;
+  std::lock_guard lock(g_register_mu);
+  const auto i = static_cast<size_t>(f);
+  if (g_flavor_registered[i]) return SQLITE_OK;
+  const char* base_name = f == VfsFlavor::kNoLock    ? "unix-none"
+                          : f == VfsFlavor::kDotfile ? "unix-dotfile"
+                                                     : "unix";
+  sqlite3_vfs* base = sqlite3_vfs_find(base_name);
+  if (base == nullptr) return SQLITE_NOTFOUND;
+  sqlite3_vfs& v = g_flavors[i];
+  v = g_vfs;
+  v.pNext = nullptr;
+  v.zName = VfsName(f);
+  v.pAppData = base;
+  v.szOsFile = static_cast<int>(sizeof(ShimFile)) + base->szOsFile;
+  v.mxPathname = base->mxPathname;
+  const int r = sqlite3_vfs_register(&v, /*makeDflt=*/0);
+  if (r == SQLITE_OK) g_flavor_registered[i] = true;
+  return r;
+}
 
 int RegisterHarveyVfs(const char* base_name) {
   std::lock_guard lock(g_register_mu);

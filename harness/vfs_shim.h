@@ -21,6 +21,20 @@ namespace harvey::harness {
 
 inline constexpr const char* kHarveyVfsName = "harvey";
 
+// Variants of the shim for calibration defects (model::Defect): the same
+// wrapper over another base VFS, or with a private wal-index. Each is
+// registered on first use by RegisterHarveyVfs(flavor).
+enum class VfsFlavor : uint8_t {
+  kUnix,        // "harvey" over "unix" (the default VFS)
+  kNoLock,      // "harvey-none" over "unix-none" (needs locking_mode=EXCLUSIVE for WAL)
+  kDotfile,     // "harvey-dotfile" over "unix-dotfile" (likewise)
+  kPrivateShm,  // "harvey-private-shm": over "unix", but every connection
+                // sees its own zero-filled copy of the wal-index (locks stay real)
+};
+const char* VfsName(VfsFlavor f);
+// Registers the flavor's VFS (and "harvey" as the default). SQLite rc.
+int RegisterHarveyVfs(VfsFlavor f);
+
 enum class VfsEvent : uint8_t {
   kWrite,        // xWrite
   kSync,         // xSync

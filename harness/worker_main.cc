@@ -57,7 +57,7 @@ int WorkerMain(int fd) {
         SetDurabilityTracking(track);
         SetVfsFsyncLies(config.defect == model::Defect::kFsyncLies);
         SeedVfs(WorkerSeed(config.seed, index));
-        const std::string error = conn.Reset(db_path, config);
+        const std::string error = conn.Reset(db_path, config, index);
         Encoder e(error.empty() ? MsgType::kResult : MsgType::kFailed);
         if (error.empty()) Put(e, model::Observation{});
         else e.Str(error);

@@ -43,7 +43,8 @@ constexpr OpKind kAllOpKinds[] = {
     OpKind::kClose,  OpKind::kOpen,     OpKind::kKill,       OpKind::kKillAt,
     OpKind::kPowerLoss};
 constexpr Expectation kExpectations[] = {Expectation::kPass, Expectation::kFail};
-constexpr Defect kDefects[] = {Defect::kNone, Defect::kCanary, Defect::kFsyncLies};
+constexpr Defect kDefects[] = {Defect::kNone,      Defect::kCanary,       Defect::kFsyncLies,
+                               Defect::kNoLocking, Defect::kMixedLocking, Defect::kPrivateShm};
 constexpr EventKind kEventKinds[] = {
     EventKind::kWrite,   EventKind::kSync,       EventKind::kTruncate, EventKind::kLock,
     EventKind::kUnlock,  EventKind::kShmLock,    EventKind::kShmBarrier,

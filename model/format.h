@@ -9,7 +9,8 @@
 //   config wal_autocheckpoint 0    (0..1000000; 0 = off)
 //   config cache_size 100          (-1000000..1000000, not 0)
 //   config seed 42                 (0..2^64-1)
-//   config defect fsync-lies       (none | canary | fsync-lies; printed if not none)
+//   config defect fsync-lies       (none | canary | fsync-lies | no-locking | mixed-locking |
+//                                   private-wal-index; printed if not none)
 //   config sector_size 512         (512 | 4096; printed if not 4096)
 //   worker w1                      (name: [a-z][a-z0-9_]{0,15}; 1..8 workers)
 //   worker w2 oci                  (optional placement: where this worker runs,

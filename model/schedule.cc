@@ -57,12 +57,16 @@ const char* ToString(Defect d) {
     case Defect::kNone: return "none";
     case Defect::kCanary: return "canary";
     case Defect::kFsyncLies: return "fsync-lies";
+    case Defect::kNoLocking: return "no-locking";
+    case Defect::kMixedLocking: return "mixed-locking";
+    case Defect::kPrivateShm: return "private-wal-index";
   }
   return "?";
 }
 
 bool ParseDefect(const std::string& name, Defect* out) {
-  for (Defect d : {Defect::kNone, Defect::kCanary, Defect::kFsyncLies}) {
+  for (Defect d : {Defect::kNone, Defect::kCanary, Defect::kFsyncLies, Defect::kNoLocking,
+                   Defect::kMixedLocking, Defect::kPrivateShm}) {
     if (name == ToString(d)) {
       *out = d;
       return true;

@@ -19,8 +19,11 @@ enum class CheckpointMode { kPassive, kFull, kRestart, kTruncate };
 // Deliberate defects for calibration, recorded in the schedule so a finding
 // replays under the same defect. kCanary breaks a model rule (readers forget
 // their snapshot); kFsyncLies makes the VFS report success on xSync without
-// syncing (power loss must then show lost commits).
-enum class Defect { kNone, kCanary, kFsyncLies };
+// syncing (power loss must then show lost commits); kNoLocking puts every
+// worker on SQLite's `unix-none` VFS; kMixedLocking puts the second worker on
+// `unix-dotfile`, the others on `unix`; kPrivateShm gives each connection a
+// private copy of the wal-index (an incoherent shared-memory mapping).
+enum class Defect { kNone, kCanary, kFsyncLies, kNoLocking, kMixedLocking, kPrivateShm };
 
 // The VFS events a kill can be aimed at (same order as harness::VfsEvent).
 enum class EventKind {

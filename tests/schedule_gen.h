@@ -56,7 +56,8 @@ inline rc::Gen<model::Config> GenConfig() {
                                       [](int32_t v) { return v != 0; });
     c.seed = *rc::gen::arbitrary<uint64_t>();
     c.defect = *rc::gen::element(model::Defect::kNone, model::Defect::kCanary,
-                                 model::Defect::kFsyncLies);
+                                 model::Defect::kFsyncLies, model::Defect::kNoLocking,
+                                 model::Defect::kMixedLocking, model::Defect::kPrivateShm);
     c.sector_size = *rc::gen::element(512u, 4096u);
     return c;
   });

@@ -1,0 +1,194 @@
+#include "fuzz/schedule_codec.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace harvey::fuzz {
+namespace {
+
+using model::OpKind;
+
+// The step kinds in encoding order (b % 10).
+constexpr OpKind kKinds[] = {OpKind::kBegin,  OpKind::kRead,     OpKind::kWrite,
+                             OpKind::kDelete, OpKind::kScan,     OpKind::kCommit,
+                             OpKind::kRollback, OpKind::kCheckpoint, OpKind::kClose,
+                             OpKind::kOpen};
+constexpr int kNumKinds = static_cast<int>(std::size(kKinds));
+constexpr uint8_t kEscape = 0xF0;  // key/size byte: a varint follows
+constexpr int64_t kHotKeys = 8;
+constexpr uint32_t kMaxAutocheckpoint = 1'000'000;
+constexpr int64_t kMaxCacheSize = 1'000'000;
+constexpr int32_t kDefaultCacheSize = 100;
+
+class Reader {
+ public:
+  explicit Reader(std::span<const uint8_t> b) : b_(b) {}
+  bool empty() const { return pos_ >= b_.size(); }
+  uint8_t Byte() { return empty() ? 0 : b_[pos_++]; }
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+      const uint8_t b = Byte();
+      if (shift < 64) v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) break;
+    }
+    return v;
+  }
+
+ private:
+  std::span<const uint8_t> b_;
+  size_t pos_ = 0;
+};
+
+class Writer {
+ public:
+  void Byte(uint8_t b) { out_.push_back(static_cast<char>(b)); }
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      Byte(static_cast<uint8_t>(v | 0x80));
+      v >>= 7;
+    }
+    Byte(static_cast<uint8_t>(v));
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+int KindIndex(OpKind k) {
+  for (int i = 0; i < kNumKinds; ++i) {
+    if (kKinds[i] == k) return i;
+  }
+  return -1;
+}
+
+model::Config DecodeConfig(Reader& r) {
+  model::Config c;
+  const uint8_t b = r.Byte();
+  c.page_size = 512u << (b % 8);
+  c.synchronous = static_cast<model::Synchronous>((b / 8) % 3);
+  c.wal_autocheckpoint = static_cast<uint32_t>(r.Varint() % (kMaxAutocheckpoint + 1));
+  int64_t cache = UnZigZag(r.Varint()) % (kMaxCacheSize + 1);
+  c.cache_size = cache == 0 ? kDefaultCacheSize : static_cast<int32_t>(cache);
+  c.seed = r.Varint();
+  return c;
+}
+
+int64_t DecodeKey(Reader& r) {
+  const uint8_t b = r.Byte();
+  if (b < kEscape) return b % kHotKeys;
+  return static_cast<int64_t>(r.Varint() % static_cast<uint64_t>(model::kMaxKey + 1));
+}
+
+uint32_t DecodeSize(Reader& r) {
+  const uint8_t b = r.Byte();
+  if (b < kEscape) return model::kMinValueSize + 4u * b;
+  const uint64_t v = r.Varint();
+  return static_cast<uint32_t>(std::clamp<uint64_t>(v, model::kMinValueSize, kMaxFuzzValueSize));
+}
+
+model::Op DecodeOp(OpKind kind, Reader& r) {
+  model::Op op;
+  op.kind = kind;
+  switch (kind) {
+    case OpKind::kBegin: op.begin = static_cast<model::BeginMode>(r.Byte() % 3); break;
+    case OpKind::kCheckpoint: op.checkpoint = static_cast<model::CheckpointMode>(r.Byte() % 4); break;
+    case OpKind::kRead:
+    case OpKind::kDelete: op.key = DecodeKey(r); break;
+    case OpKind::kWrite:
+      op.key = DecodeKey(r);
+      op.size = DecodeSize(r);
+      break;
+    default: break;
+  }
+  return op;
+}
+
+void EncodeKey(Writer& w, int64_t key) {
+  if (key < kHotKeys) {
+    w.Byte(static_cast<uint8_t>(key));
+  } else {
+    w.Byte(kEscape);
+    w.Varint(static_cast<uint64_t>(key));
+  }
+}
+
+void EncodeSize(Writer& w, uint32_t size, bool* lossy) {
+  const uint32_t clamped = std::min(size, kMaxFuzzValueSize);
+  if (clamped != size) *lossy = true;
+  const uint32_t d = clamped - model::kMinValueSize;
+  if (d % 4 == 0 && d / 4 < kEscape) {
+    w.Byte(static_cast<uint8_t>(d / 4));
+  } else {
+    w.Byte(kEscape);
+    w.Varint(clamped);
+  }
+}
+
+void EncodeOp(Writer& w, const model::Op& op, bool* lossy) {
+  switch (op.kind) {
+    case OpKind::kBegin: w.Byte(static_cast<uint8_t>(op.begin)); break;
+    case OpKind::kCheckpoint: w.Byte(static_cast<uint8_t>(op.checkpoint)); break;
+    case OpKind::kRead:
+    case OpKind::kDelete: EncodeKey(w, op.key); break;
+    case OpKind::kWrite:
+      EncodeKey(w, op.key);
+      EncodeSize(w, op.size, lossy);
+      break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+model::Schedule DecodeSchedule(std::span<const uint8_t> bytes) {
+  Reader r(bytes);
+  model::Schedule s;
+  s.config = DecodeConfig(r);
+  const int workers = 1 + r.Byte() % model::kMaxWorkers;
+  for (int i = 0; i < workers; ++i) s.workers.push_back(model::Worker{"w" + std::to_string(i + 1)});
+  while (!r.empty() && s.steps.size() < static_cast<size_t>(kMaxFuzzSteps)) {
+    const uint8_t b = r.Byte();
+    model::Step step;
+    step.worker = (b / kNumKinds) % workers;
+    step.op = DecodeOp(kKinds[b % kNumKinds], r);
+    s.steps.push_back(step);
+  }
+  return s;
+}
+
+std::string EncodeSchedule(const model::Schedule& s, bool* lossy_out) {
+  bool lossy = false;
+  Writer w;
+  const model::Config& c = s.config;
+  const int page_log = std::countr_zero(c.page_size) - 9;  // 512 -> 0
+  w.Byte(static_cast<uint8_t>(page_log + 8 * static_cast<int>(c.synchronous)));
+  w.Varint(c.wal_autocheckpoint);
+  w.Varint(ZigZag(c.cache_size));
+  w.Varint(c.seed);
+  lossy |= c.defect != model::Defect::kNone || c.sector_size != model::Config{}.sector_size;
+  lossy |= !s.expects.empty();
+  w.Byte(static_cast<uint8_t>(s.workers.size() - 1));
+  for (size_t i = 0; i < s.workers.size(); ++i) {
+    lossy |= s.workers[i].name != "w" + std::to_string(i + 1);
+  }
+  int written = 0;
+  for (const model::Step& step : s.steps) {
+    const int kind = KindIndex(step.op.kind);
+    if (kind < 0 || written == kMaxFuzzSteps) {
+      lossy = true;
+      continue;
+    }
+    w.Byte(static_cast<uint8_t>(kind + kNumKinds * step.worker));
+    EncodeOp(w, step.op, &lossy);
+    ++written;
+  }
+  if (lossy_out != nullptr) *lossy_out = lossy;
+  return w.Take();
+}
+
+}  // namespace harvey::fuzz

@@ -1,0 +1,46 @@
+// The byte encoding schedule_fuzzer reads: structure-aware, total (every byte
+// string decodes to a schedule model::Validate accepts), and small (a step is
+// 1-3 bytes, so libFuzzer's mutations move whole steps and arguments).
+//
+//   byte     page_size = 512 << (b % 8); synchronous = (b / 8) % 3
+//   varint   wal_autocheckpoint (mod 1000001)
+//   zigzag   cache_size (0 -> 100; clamped into -1000000..1000000)
+//   varint   seed
+//   byte     workers = 1 + b % kMaxWorkers          (named w1, w2, ...)
+//   steps, until the bytes or kMaxFuzzSteps run out:
+//     byte   kind = b % 10 (begin read write delete scan commit rollback
+//            checkpoint close open); worker = (b / 10) % workers
+//     begin: byte mode % 3;  checkpoint: byte mode % 4
+//     read / delete / write: key byte: < 0xF0 -> key b % 8 (the hot set),
+//            else a varint key (mod kMaxKey + 1)
+//     write: size byte: < 0xF0 -> 16 + 4 * b, else a varint size clamped to
+//            16..kMaxFuzzValueSize
+// Missing bytes read as 0. Varints are LEB128, at most 10 bytes.
+//
+// Only ops the inproc backend runs are encoded (no kill, kill at, power
+// loss), and the config defect is always none: the fuzzer may set it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "model/schedule.h"
+
+namespace harvey::fuzz {
+
+inline constexpr int kMaxFuzzSteps = 64;
+inline constexpr uint32_t kMaxFuzzValueSize = 1u << 17;
+
+// Total: every input gives a valid schedule (model::Validate(s) == "").
+model::Schedule DecodeSchedule(std::span<const uint8_t> bytes);
+
+// Bytes that DecodeSchedule turns back into `s` when `s` fits the encoding
+// (inproc ops only, at most kMaxFuzzSteps steps, sizes <= kMaxFuzzValueSize,
+// defect none, default sector size). What does not fit is dropped (steps
+// with other ops, steps past the limit) or clamped (sizes, defect, sector
+// size); *lossy (if given) tells whether anything was.
+// REQUIRES: model::Validate(s) == "".
+std::string EncodeSchedule(const model::Schedule& s, bool* lossy = nullptr);
+
+}  // namespace harvey::fuzz

@@ -1,0 +1,273 @@
+// `harvey matrix [DIR] --boundaries fork,ns,oci,sshfs [--json]`: replays
+// every corpus case (*.sched under DIR, recursively) on every boundary and
+// prints a case x boundary table. One backend per boundary serves every case
+// (workers and sandboxes persist; only the database is reset).
+//
+// A case's `expect BOUNDARY pass|fail` lines say what each boundary should
+// give; a boundary without one is expected to pass. Exit 1 when a result
+// contradicts its expectation, else 4 when a cell could not run (harness
+// error), else 0. Skipped cells (a tool missing here) contradict nothing.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "harness/cli.h"
+#include "harness/interrupt.h"
+#include "harness/launcher.h"
+#include "harness/report.h"
+#include "harness/runner.h"
+#include "harness/scratch.h"
+
+namespace harvey::harness {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Cell {
+  std::string status;  // "pass", "FAIL", "ERROR", "skipped"
+  std::string reason;  // short: failure class / error / why skipped
+  std::string detail;  // longer: the mismatch summary
+  std::string expected = "pass";
+  bool contradicts = false;
+  uint64_t trace = 0;
+};
+
+struct Case {
+  std::string file;
+  std::optional<model::Schedule> schedule;
+  std::string load_error;
+  std::map<std::string, Cell> cells;  // by boundary
+};
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string Expected(const model::Schedule& s, const std::string& boundary) {
+  for (const model::Expect& e : s.expects) {
+    if (e.boundary == boundary) return model::ToString(e.verdict);
+  }
+  return "pass";
+}
+
+Cell RunCell(const model::Schedule& s, const std::string& boundary, Backend& backend,
+             const std::string& scratch) {
+  Cell c;
+  c.expected = Expected(s, boundary);
+  int code = 0;
+  if (std::string why = CheckPlacement(boundary, &s, &code); !why.empty()) {
+    c.status = "skipped";
+    c.reason = why;
+    return c;
+  }
+  const RunResult r = RunSchedule(s, backend, scratch);
+  c.trace = r.trace;
+  switch (r.verdict) {
+    case Verdict::kPass: c.status = "pass"; break;
+    case Verdict::kMismatch:
+      c.status = "FAIL";
+      c.reason = r.mismatch->failure_class;
+      c.detail = r.mismatch->Summary();
+      break;
+    case Verdict::kError:
+      c.status = "ERROR";
+      c.reason = r.error;
+      break;
+  }
+  c.contradicts = (c.expected == "pass" && c.status == "FAIL") ||
+                  (c.expected == "fail" && c.status == "pass");
+  return c;
+}
+
+std::string CellText(const Cell& c) {
+  std::string t = c.status;
+  if (c.status == "FAIL" || c.status == "ERROR") t += " " + c.reason;
+  if (c.status == "skipped") t = "skipped";
+  if (c.contradicts) t = "!" + t;
+  else if (c.expected == "fail" && c.status == "FAIL") t += " (expected)";
+  if (t.size() > 34) t = t.substr(0, 31) + "...";
+  return t;
+}
+
+void PrintTable(const std::vector<Case>& cases, const std::vector<std::string>& boundaries) {
+  size_t w0 = 4;
+  for (const Case& c : cases) w0 = std::max(w0, c.file.size());
+  std::vector<size_t> w;
+  for (const std::string& b : boundaries) {
+    size_t width = b.size();
+    for (const Case& c : cases) {
+      if (auto it = c.cells.find(b); it != c.cells.end()) width = std::max(width, CellText(it->second).size());
+    }
+    w.push_back(width);
+  }
+  std::printf("%-*s", static_cast<int>(w0), "case");
+  for (size_t i = 0; i < boundaries.size(); ++i) std::printf("  %-*s", static_cast<int>(w[i]), boundaries[i].c_str());
+  std::printf("\n");
+  for (const Case& c : cases) {
+    std::printf("%-*s", static_cast<int>(w0), c.file.c_str());
+    if (!c.load_error.empty()) {
+      std::printf("  cannot load: %s\n", c.load_error.c_str());
+      continue;
+    }
+    for (size_t i = 0; i < boundaries.size(); ++i) {
+      auto it = c.cells.find(boundaries[i]);
+      const std::string t = it == c.cells.end() ? "-" : CellText(it->second);
+      std::printf("  %-*s", static_cast<int>(w[i]), t.c_str());
+    }
+    std::printf("\n");
+  }
+}
+
+// The lines under the table: every contradiction, failure, error and skip reason.
+void PrintNotes(const std::vector<Case>& cases, const std::vector<std::string>& boundaries) {
+  std::map<std::string, std::string> skipped;  // boundary -> why (first)
+  for (const Case& c : cases) {
+    for (const std::string& b : boundaries) {
+      auto it = c.cells.find(b);
+      if (it == c.cells.end()) continue;
+      const Cell& cell = it->second;
+      if (cell.status == "skipped") {
+        skipped.emplace(b, cell.reason);
+        continue;
+      }
+      if (cell.status == "pass" && !cell.contradicts) continue;
+      std::string line = c.file + " on " + b + ": " + cell.status;
+      line += cell.detail.empty() ? (cell.reason.empty() ? "" : ": " + cell.reason) : ": " + cell.detail;
+      if (cell.contradicts) line += "  [CONTRADICTS expect " + b + " " + cell.expected + "]";
+      std::printf("  %s\n", line.c_str());
+    }
+  }
+  for (const auto& [b, why] : skipped) std::printf("  %s skipped: %s\n", b.c_str(), why.c_str());
+  // Same schedule, same SQLite => same trace on every boundary that passes.
+  for (const Case& c : cases) {
+    std::map<uint64_t, std::vector<std::string>> by_trace;
+    for (const auto& [b, cell] : c.cells) {
+      if (cell.status == "pass") by_trace[cell.trace].push_back(b);
+    }
+    if (by_trace.size() <= 1) continue;
+    std::string line = c.file + ": passing boundaries disagree on the trace:";
+    for (const auto& [t, bs] : by_trace) {
+      line += " " + TraceHex(t) + " (";
+      for (size_t i = 0; i < bs.size(); ++i) line += (i ? "," : "") + bs[i];
+      line += ")";
+    }
+    std::printf("  note: %s\n", line.c_str());
+  }
+}
+
+nlohmann::json ToJson(const std::vector<Case>& cases, const std::vector<std::string>& boundaries) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const Case& c : cases) {
+    nlohmann::json row{{"file", c.file}};
+    if (!c.load_error.empty()) row["load_error"] = c.load_error;
+    nlohmann::json results = nlohmann::json::object();
+    for (const auto& [b, cell] : c.cells) {
+      nlohmann::json j{{"status", cell.status}, {"expected", cell.expected},
+                       {"contradicts", cell.contradicts}};
+      if (!cell.reason.empty()) j["reason"] = cell.reason;
+      if (!cell.detail.empty()) j["detail"] = cell.detail;
+      if (cell.status == "pass" || cell.status == "FAIL") j["trace"] = TraceHex(cell.trace);
+      results[b] = j;
+    }
+    row["results"] = results;
+    rows.push_back(row);
+  }
+  return nlohmann::json{{"boundaries", boundaries}, {"cases", rows}};
+}
+
+std::vector<std::string> CorpusFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+    if (it->is_regular_file(ec) && it->path().extension() == ".sched") files.push_back(it->path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+int CmdMatrix(const MatrixArgs& a) {
+  std::error_code ec;
+  if (!fs::is_directory(a.dir, ec)) {
+    std::fprintf(stderr, "harvey matrix: %s: not a directory\n", a.dir.c_str());
+    return kExitUsage;
+  }
+  const std::vector<std::string> boundaries = SplitComma(a.boundaries);
+  if (boundaries.empty()) {
+    std::fprintf(stderr, "harvey matrix: --boundaries is empty\n");
+    return kExitUsage;
+  }
+  for (const std::string& b : boundaries) {
+    int code = 0;
+    std::string why = CheckPlacement(b, nullptr, &code);
+    if (code == kExitUsage) {
+      std::fprintf(stderr, "harvey matrix: %s\n", why.c_str());
+      return kExitUsage;
+    }
+  }
+  std::vector<Case> cases;
+  for (const std::string& f : CorpusFiles(a.dir)) {
+    Case c{.file = f};
+    Result<model::Schedule> s = LoadScheduleFile(f);
+    if (s.ok()) c.schedule = s.value();
+    else c.load_error = s.error();
+    cases.push_back(std::move(c));
+  }
+  if (cases.empty()) {
+    std::fprintf(stderr, "harvey matrix: no *.sched files under %s\n", a.dir.c_str());
+    return kExitUsage;
+  }
+  auto scratch = ScratchDir::Create(a.scratch_parent);
+  if (!scratch.ok()) {
+    std::fprintf(stderr, "harvey matrix: %s\n", scratch.error().c_str());
+    return kExitEnvironment;
+  }
+  for (const std::string& b : boundaries) {
+    std::string error;
+    std::unique_ptr<Backend> backend = MakeBackend(b, &error);
+    for (Case& c : cases) {
+      if (Interrupted()) break;
+      if (!c.schedule) continue;
+      std::fprintf(stderr, "matrix: %s on %s\n", c.file.c_str(), b.c_str());
+      c.cells[b] = RunCell(*c.schedule, b, *backend, scratch.value()->path());
+    }
+    backend.reset();  // tear this boundary down before starting the next
+    if (Interrupted()) break;
+  }
+  int contradictions = 0, errors = 0, load_errors = 0;
+  for (const Case& c : cases) {
+    load_errors += c.load_error.empty() ? 0 : 1;
+    for (const auto& [b, cell] : c.cells) {
+      contradictions += cell.contradicts ? 1 : 0;
+      errors += cell.status == "ERROR" ? 1 : 0;
+    }
+  }
+  if (a.json) {
+    nlohmann::json j = ToJson(cases, boundaries);
+    j["contradictions"] = contradictions;
+    j["errors"] = errors;
+    j["interrupted"] = Interrupted();
+    std::cout << j.dump() << "\n";
+  } else {
+    PrintTable(cases, boundaries);
+    PrintNotes(cases, boundaries);
+    std::printf("%zu cases x %zu boundaries: %d contradicting their expect lines, %d errors\n",
+                cases.size(), boundaries.size(), contradictions, errors);
+  }
+  if (Interrupted()) return 128 + InterruptSignal();
+  if (load_errors > 0) return kExitUsage;
+  if (contradictions > 0) return kExitMismatch;
+  return errors > 0 ? kExitHarness : kExitPass;
+}
+
+}  // namespace harvey::harness
