@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "harness/campaign.h"
 #include "harness/cli.h"
 #include "harness/interrupt.h"
 #include "harness/launcher.h"
@@ -30,32 +31,12 @@ uint64_t RandomSeed() {
   return s ? s : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
 }
 
-struct Tally {
-  uint64_t schedules = 0;
-  uint64_t steps = 0;
-  uint64_t findings = 0;
-  uint64_t crashes = 0;  // kills that fired and power losses: crash states explored
-  double elapsed_s = 0;
-};
-
-// Crash states a run explored: kills between ops, kills that fired inside
-// an op, and power losses.
-uint64_t CountCrashes(const model::Schedule& s, const RunResult& r) {
-  uint64_t n = 0;
-  for (size_t i = 0; i < r.observations.size(); ++i) {
-    const model::OpKind k = s.steps[i].op.kind;
-    n += k == model::OpKind::kKill || k == model::OpKind::kPowerLoss ||
-         r.observations[i].rc == model::rc::kKilled;
-  }
-  return n;
-}
-
-std::string Rates(const Tally& t) {
+std::string Rates(const CampaignResult& t) {
   char buf[256];
   const double e = t.elapsed_s > 0 ? t.elapsed_s : 1e-9;
   std::snprintf(buf, sizeof buf, "%llu schedules, %llu steps, %llu crashes, %llu findings in %.1f s (%.1f schedules/s, %.0f steps/s, %.0f crashes/s)",
                 static_cast<unsigned long long>(t.schedules), static_cast<unsigned long long>(t.steps),
-                static_cast<unsigned long long>(t.crashes), static_cast<unsigned long long>(t.findings),
+                static_cast<unsigned long long>(t.crashes), static_cast<unsigned long long>(t.mismatch ? 1 : 0),
                 t.elapsed_s, t.schedules / e, t.steps / e, t.crashes / e);
   return buf;
 }
@@ -103,81 +84,64 @@ int CmdFuzz(const FuzzArgs& a) {
     std::fprintf(stderr, "harvey fuzz: %s\n", error.c_str());  // a missing tool: exit 3
     return code;
   }
-  const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  model::GenOptions gen{.workers = a.workers, .steps = a.steps};
-  const model::CrashOptions crashes{.kill_percent = a.kill_percent,
-                                    .power_loss_percent = a.power_loss_percent,
-                                    .kill_inside_ops = backend->KillsInsideOps()};
-  model::Defect defect = model::Defect::kNone;
-  model::ParseDefect(a.defect, &defect);  // CLI11 checked the name
-  Tally t;
+  CampaignSpec spec;
+  spec.seed = seed;
+  spec.count = a.count;
+  spec.time_s = a.time_s;
+  spec.gen = model::GenOptions{.workers = a.workers, .steps = a.steps};
+  spec.crashes = model::CrashOptions{.kill_percent = a.kill_percent,
+                                     .power_loss_percent = a.power_loss_percent,
+                                     .kill_inside_ops = backend->KillsInsideOps()};
+  model::ParseDefect(a.defect, &spec.defect);  // CLI11 checked the name
+  if (a.synchronous == "off") spec.synchronous = model::Synchronous::kOff;
+  if (a.synchronous == "normal") spec.synchronous = model::Synchronous::kNormal;
+  if (a.synchronous == "full") spec.synchronous = model::Synchronous::kFull;
   Progress progress;
+  const CampaignResult t = RunCampaign(spec, *backend, scratch.value()->path(), [&](const CampaignResult& now) {
+    progress.Update([&] { return "fuzz " + a.boundary + ": " + Rates(now); });
+  });
+  progress.Finish();
   std::string finding_path;
   std::string shrunk_path;  // the shrunk finding, when there is one
   nlohmann::json shrunk;    // its figures for --json
   int exit_code = kExitPass;
-  for (uint64_t i = 0;; ++i) {
-    if (a.count && i >= *a.count) break;
-    if (a.time_s && elapsed() >= *a.time_s) break;
-    if (Interrupted()) break;
-    const uint64_t sseed = model::ScheduleSeed(seed, i);
-    model::Schedule s = model::AddCrashes(sseed, crashes, model::Generate(sseed, gen));
-    s.config.defect = defect;
-    if (a.synchronous == "off") s.config.synchronous = model::Synchronous::kOff;
-    if (a.synchronous == "normal") s.config.synchronous = model::Synchronous::kNormal;
-    if (a.synchronous == "full") s.config.synchronous = model::Synchronous::kFull;
-    const RunResult r = RunSchedule(s, *backend, scratch.value()->path());
-    t.steps += static_cast<uint64_t>(r.steps_run);
-    t.crashes += CountCrashes(s, r);
-    if (r.verdict == Verdict::kError) {
-      if (Interrupted()) break;
-      progress.Finish();
-      std::fprintf(stderr, "harvey fuzz: schedule %llu (seed %llu): %s\n",
-                   static_cast<unsigned long long>(i), static_cast<unsigned long long>(sseed), r.error.c_str());
-      // Keep the schedule: a harness limit is ours to fix, and needs a replay.
-      ::mkdir(a.out_dir.c_str(), 0755);
-      const std::string path = a.out_dir + "/harness-error-" + std::to_string(sseed) + ".sched";
-      if (WriteFileAtomic(path, model::PrintSchedule(s)).empty()) {
-        std::fprintf(stderr, "saved: %s\n", path.c_str());
-      }
-      exit_code = kExitHarness;
-      break;
+  const std::string sseed = std::to_string(t.schedule_seed);
+  if (!t.error.empty()) {
+    std::fprintf(stderr, "harvey fuzz: schedule %llu (seed %s): %s\n",
+                 static_cast<unsigned long long>(t.schedule_index), sseed.c_str(), t.error.c_str());
+    // Keep the schedule: a harness limit is ours to fix, and needs a replay.
+    ::mkdir(a.out_dir.c_str(), 0755);
+    const std::string path = a.out_dir + "/harness-error-" + sseed + ".sched";
+    if (WriteFileAtomic(path, model::PrintSchedule(*t.schedule)).empty()) {
+      std::fprintf(stderr, "saved: %s\n", path.c_str());
     }
-    t.schedules++;
-    if (r.verdict == Verdict::kMismatch) {
-      t.findings++;
-      progress.Finish();
-      std::fputs((MismatchReport(*r.mismatch) + ContextNotes(s)).c_str(), stderr);
-      ::mkdir(a.out_dir.c_str(), 0755);
-      finding_path = a.out_dir + "/finding-" + std::to_string(sseed) + ".sched";
-      const std::string found_by = "harvey fuzz --boundary " + a.boundary + " --seed " +
-                                   std::to_string(seed) + " (schedule " + std::to_string(i) + ")";
-      if (std::string e = WriteFileAtomic(finding_path, FindingText(AsFinding(s, a.boundary), *r.mismatch,
-                                                                    found_by, a.boundary));
-          !e.empty()) {
-        std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
-        finding_path.clear();
-      } else {
-        std::fprintf(stderr, "saved: %s (replay: harvey run %s --boundary %s)\n", finding_path.c_str(),
-                     finding_path.c_str(), a.boundary.c_str());
-      }
-      if (a.shrink_time_s > 0 && !finding_path.empty()) {
-        shrunk_path = a.out_dir + "/finding-" + std::to_string(sseed) + ".shrunk.sched";
-        shrunk = ShrinkFinding(s, *r.mismatch, *backend, scratch.value()->path(), a, found_by, shrunk_path);
-        if (shrunk.is_null()) shrunk_path.clear();
-      }
-      exit_code = kExitMismatch;
-      break;
+    exit_code = kExitHarness;
+  } else if (t.mismatch) {
+    const model::Schedule& s = *t.schedule;
+    std::fputs((MismatchReport(*t.mismatch) + ContextNotes(s)).c_str(), stderr);
+    ::mkdir(a.out_dir.c_str(), 0755);
+    finding_path = a.out_dir + "/finding-" + sseed + ".sched";
+    const std::string found_by = "harvey fuzz --boundary " + a.boundary + " --seed " +
+                                 std::to_string(seed) + " (schedule " + std::to_string(t.schedule_index) + ")";
+    if (std::string e = WriteFileAtomic(finding_path, FindingText(AsFinding(s, a.boundary), *t.mismatch,
+                                                                  found_by, a.boundary));
+        !e.empty()) {
+      std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
+      finding_path.clear();
+    } else {
+      std::fprintf(stderr, "saved: %s (replay: harvey run %s --boundary %s)\n", finding_path.c_str(),
+                   finding_path.c_str(), a.boundary.c_str());
     }
-    t.elapsed_s = elapsed();
-    progress.Update([&] { return "fuzz " + a.boundary + ": " + Rates(t); });
+    if (a.shrink_time_s > 0 && !finding_path.empty()) {
+      shrunk_path = a.out_dir + "/finding-" + sseed + ".shrunk.sched";
+      shrunk = ShrinkFinding(s, *t.mismatch, *backend, scratch.value()->path(), a, found_by, shrunk_path);
+      if (shrunk.is_null()) shrunk_path.clear();
+    }
+    exit_code = kExitMismatch;
   }
-  progress.Finish();
   backend.reset();
-  t.elapsed_s = elapsed();
-  const bool interrupted = Interrupted();
-  std::string verdict = t.findings ? "FOUND A MISMATCH"
+  const bool interrupted = t.interrupted || Interrupted();
+  std::string verdict = t.mismatch ? "FOUND A MISMATCH"
                                    : "no failure found (this is not a proof of safety)";
   if (interrupted) verdict += "; interrupted";
   std::fprintf(stderr, "fuzz %s seed %llu: %s: %s\n", a.boundary.c_str(), static_cast<unsigned long long>(seed),
@@ -187,7 +151,7 @@ int CmdFuzz(const FuzzArgs& a) {
                      {"seed", seed},
                      {"schedules", t.schedules},
                      {"steps", t.steps},
-                     {"findings", t.findings},
+                     {"findings", t.mismatch ? 1 : 0},
                      {"elapsed_s", t.elapsed_s},
                      {"schedules_per_s", t.elapsed_s > 0 ? t.schedules / t.elapsed_s : 0.0},
                      {"steps_per_s", t.elapsed_s > 0 ? t.steps / t.elapsed_s : 0.0},
