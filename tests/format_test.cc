@@ -138,7 +138,8 @@ TEST(FormatTest, WrongArgumentCounts) {
   EXPECT_TRUE(FailsAt(w + "w1 scan 3\n", 3, "scan takes no arguments, got 1"));
   EXPECT_TRUE(FailsAt(w + "w1 begin\n", 3, "begin takes 1 argument (deferred"));
   EXPECT_TRUE(FailsAt(w + "w1\n", 3, "missing op after worker 'w1'"));
-  EXPECT_TRUE(FailsAt("harvey-schedule 1\nworker w1 w2\n", 2, "worker takes 1 name, got 2"));
+  EXPECT_TRUE(FailsAt("harvey-schedule 1\nworker w1 fork oci\n", 2,
+                      "worker takes a name and an optional boundary, got 3 arguments"));
   EXPECT_TRUE(FailsAt("harvey-schedule 1\nconfig seed\n", 2, "config needs a key and a value"));
   EXPECT_TRUE(FailsAt("harvey-schedule 1\nconfig seed 1 2\n", 2, "config seed takes 1 value, got 2"));
 }
