@@ -43,7 +43,10 @@ int CmdSelftest(const SelftestArgs& a) {
   bool ok = true;
   for (const auto& r : rows) ok &= r.Passed() || !r.skipped.empty();
   if (a.json) {
-    nlohmann::json j{{"quick", a.quick}, {"seeds", o.seeds}, {"budget_s", o.budget_s}, {"passed", ok}};
+    int skipped = 0;
+    for (const auto& r : rows) skipped += !r.skipped.empty();
+    nlohmann::json j{{"quick", a.quick}, {"seeds", o.seeds}, {"budget_s", o.budget_s}, {"passed", ok},
+                     {"skipped", skipped}};
     j["classes"] = nlohmann::json::array();
     for (const auto& r : rows) j["classes"].push_back(ToJson(r));
     std::cout << j.dump() << "\n";
@@ -56,8 +59,11 @@ int CmdSelftest(const SelftestArgs& a) {
       std::printf("| %s | %s | %s | %s |\n", r.cls.name.c_str(), r.cls.explanation.c_str(), cell.c_str(),
                   r.cls.fix.c_str());
     }
-    std::printf("\n%s: %d seeds x %.0f s per class (harvey selftest%s)\n", ok ? "PASS" : "FAIL", o.seeds,
-                o.budget_s, a.quick ? " --quick" : "");
+    int skipped = 0;
+    for (const auto& r : rows) skipped += !r.skipped.empty();
+    std::printf("\n%s%s: %d seeds x %.0f s per class (harvey selftest%s)\n", ok ? "PASS" : "FAIL",
+                skipped ? (" (" + std::to_string(skipped) + " classes skipped: see why above)").c_str() : "",
+                o.seeds, o.budget_s, a.quick ? " --quick" : "");
   }
   if (Interrupted()) return 128 + InterruptSignal();
   return ok ? kExitPass : kExitMismatch;
