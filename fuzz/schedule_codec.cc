@@ -19,6 +19,7 @@ constexpr int64_t kHotKeys = 8;
 constexpr uint32_t kMaxAutocheckpoint = 1'000'000;
 constexpr int64_t kMaxCacheSize = 1'000'000;
 constexpr int32_t kDefaultCacheSize = 100;
+constexpr uint32_t kCommonPageSize = 4096;
 
 class Reader {
  public:
@@ -69,8 +70,8 @@ int KindIndex(OpKind k) {
 model::Config DecodeConfig(Reader& r) {
   model::Config c;
   const uint8_t b = r.Byte();
-  c.page_size = 512u << (b % 8);
-  c.synchronous = static_cast<model::Synchronous>((b / 8) % 3);
+  c.page_size = (b & 8) ? 512u << (b & 7) : kCommonPageSize;
+  c.synchronous = static_cast<model::Synchronous>((b >> 4) % 3);
   c.wal_autocheckpoint = static_cast<uint32_t>(r.Varint() % (kMaxAutocheckpoint + 1));
   int64_t cache = UnZigZag(r.Varint()) % (kMaxCacheSize + 1);
   c.cache_size = cache == 0 ? kDefaultCacheSize : static_cast<int32_t>(cache);
@@ -165,8 +166,8 @@ std::string EncodeSchedule(const model::Schedule& s, bool* lossy_out) {
   bool lossy = false;
   Writer w;
   const model::Config& c = s.config;
-  const int page_log = std::countr_zero(c.page_size) - 9;  // 512 -> 0
-  w.Byte(static_cast<uint8_t>(page_log + 8 * static_cast<int>(c.synchronous)));
+  const int page = c.page_size == kCommonPageSize ? 0 : 8 + std::countr_zero(c.page_size) - 9;
+  w.Byte(static_cast<uint8_t>(page + 16 * static_cast<int>(c.synchronous)));
   w.Varint(c.wal_autocheckpoint);
   w.Varint(ZigZag(c.cache_size));
   w.Varint(c.seed);

@@ -95,7 +95,7 @@ int Seeds(const std::string& bin_dir, const std::string& text_dir, int generated
     all.emplace_back(std::filesystem::path(f).stem().string(), s);
   }
   for (int i = 0; i < generated; ++i) {
-    const model::GenOptions o{.workers = 2 + i % 3, .steps = i % 2 ? 40 : 16};
+    const model::GenOptions o{.workers = 2 + i % 3, .steps = i % 2 ? fuzz::kMaxFuzzSteps : 12};
     all.emplace_back("gen-" + std::to_string(i + 1), model::Generate(static_cast<uint64_t>(i + 1), o));
   }
   std::filesystem::create_directories(bin_dir);

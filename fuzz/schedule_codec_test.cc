@@ -35,7 +35,7 @@ RC_GTEST_PROP(ScheduleCodec, EncodeInvertsDecode, (const std::vector<uint8_t>& b
 TEST(ScheduleCodec, GeneratedSchedulesRoundTrip) {
   int exact = 0;
   for (uint64_t seed = 1; seed <= 200; ++seed) {
-    const model::Schedule s = model::Generate(seed, {.workers = 3, .steps = 40});
+    const model::Schedule s = model::Generate(seed, {.workers = 3, .steps = kMaxFuzzSteps});
     bool lossy = true;
     const model::Schedule back = Decode(EncodeSchedule(s, &lossy));
     ASSERT_EQ(model::Validate(back), "") << "seed " << seed;

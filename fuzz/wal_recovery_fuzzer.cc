@@ -59,6 +59,7 @@ struct Template {
   std::string db;   // path of the database every input uses
   std::string db0;  // its bytes before any commit in WAL mode
   Generation a, b;
+  bool verbose = false;  // HARVEY_FUZZ_VERBOSE=1: print each input's mutations and state
 };
 
 Template* tpl = nullptr;
@@ -166,6 +167,7 @@ Generation Build(int commits, uint64_t seed, const char* tag) {
 
 void BuildTemplate() {
   tpl = new Template;
+  tpl->verbose = std::getenv("HARVEY_FUZZ_VERBOSE") != nullptr;
   const std::string parent = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "";
   auto scratch = harness::ScratchDir::Create(parent);
   if (!scratch.ok()) Die(scratch.error());
@@ -251,11 +253,15 @@ std::string Show(const Rows& rows) {
   Die(msg);
 }
 
-// The state recovered, if it is a committed one; nullptr otherwise.
-const Rows* Committed(const Rows& seen) {
+// The state recovered, if it is a committed one (and its name, e.g. "A2":
+// generation A after 2 commits); nullptr otherwise.
+const Rows* Committed(const Rows& seen, std::string* name) {
   for (const Generation* g : {&tpl->a, &tpl->b}) {
-    for (const Rows& r : g->states) {
-      if (r == seen) return &r;
+    for (size_t i = 0; i < g->states.size(); ++i) {
+      if (g->states[i] == seen) {
+        *name = (g == &tpl->a ? "A" : "B") + std::to_string(i);
+        return &g->states[i];
+      }
     }
   }
   return nullptr;
@@ -306,8 +312,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     sqlite3_close(db);
     return 0;  // refusing to open or read is allowed
   }
-  const Rows* state = Committed(seen);
+  std::string name;
+  const Rows* state = Committed(seen, &name);
   if (state == nullptr) Finding("recovery produced a state that was never committed", log, seen);
+  if (tpl->verbose) std::fprintf(stderr, "wal_recovery_fuzzer: %s-> recovered %s\n", log.c_str(), name.c_str());
   if (std::string ok = Integrity(db); ok != "ok") Finding("integrity_check after recovery: " + ok, log, seen);
   CheckWriteAfterRecovery(db, *state, log);  // closes db
   return 0;

@@ -70,8 +70,9 @@ struct ShrinkArgs {
 };
 int CmdShrink(const ShrinkArgs& a);
 
-// Exit 1 when a result contradicts a case's `expect` line (none = pass),
-// else 4 when a cell hit a harness error, else 0.
+// Exit 1 when a result contradicts a case's `expect` line (none for that
+// boundary: as for fork; none at all: pass), else 4 when a cell hit a
+// harness error, else 0.
 struct MatrixArgs {
   std::string dir = "corpus";
   std::string boundaries = "fork,ns,oci,sshfs";

@@ -89,8 +89,12 @@ int CmdFuzz(const FuzzArgs& a) {
   spec.count = a.count;
   spec.time_s = a.time_s;
   spec.gen = model::GenOptions{.workers = a.workers, .steps = a.steps};
+  if (a.power_loss_percent > 0 && !PowerLossModelled(a.boundary)) {
+    std::fprintf(stderr, "harvey fuzz: no power losses on %s (not modelled there; see harness/BOUNDARIES.md)\n",
+                 a.boundary.c_str());
+  }
   spec.crashes = model::CrashOptions{.kill_percent = a.kill_percent,
-                                     .power_loss_percent = a.power_loss_percent,
+                                     .power_loss_percent = PowerLossModelled(a.boundary) ? a.power_loss_percent : 0,
                                      .kill_inside_ops = backend->KillsInsideOps()};
   model::ParseDefect(a.defect, &spec.defect);  // CLI11 checked the name
   if (a.synchronous == "off") spec.synchronous = model::Synchronous::kOff;

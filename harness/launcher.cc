@@ -121,12 +121,29 @@ std::string CheckPlacement(std::string_view spec, const model::Schedule* s, int*
     }
     wanted.push_back(w.boundary);
   }
+  bool power_loss = false;
+  for (size_t i = 0; s && i < s->steps.size(); ++i) {
+    power_loss = power_loss || s->steps[i].op.kind == model::OpKind::kPowerLoss;
+  }
+  for (const std::string& b : wanted) {
+    if (power_loss && !PowerLossModelled(b)) {
+      return "this schedule has a power loss, which is not modelled on " + b +
+             " (each container's -wal and power-loss bookkeeping are private)";
+    }
+  }
   *exit_code = 3;
   for (const std::string& b : wanted) {
     if (std::string e = MissingTool(b); !e.empty()) return e;
   }
   *exit_code = 0;
   return "";
+}
+
+bool PowerLossModelled(std::string_view spec) {
+  for (const std::string& b : SplitBoundaries(spec)) {
+    if (b == "oci-file") return false;
+  }
+  return true;
 }
 
 Result<std::unique_ptr<Launcher>> MakeLauncher(std::string_view boundary) {

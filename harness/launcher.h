@@ -44,8 +44,14 @@ std::string MissingTool(std::string_view boundary);
 // Checks, before anything starts, that a run on `spec` (a --boundary value)
 // with the per-worker placements of `s` (may be null) can run here. Returns
 // "" or one line, with *exit_code 2 (unknown name; inproc mixed with
-// process placements) or 3 (a tool or device is missing).
+// process placements; a power loss where it is not modelled) or 3 (a tool
+// or device is missing).
 std::string CheckPlacement(std::string_view spec, const model::Schedule* s, int* exit_code);
+
+// Whether power loss is modelled when workers run on `spec` (not on
+// oci-file: each container's -wal, and the power-loss bookkeeping kept
+// beside each file as its writer sees it, are private to the container).
+bool PowerLossModelled(std::string_view spec);
 
 class Launcher {
  public:

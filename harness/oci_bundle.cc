@@ -10,6 +10,8 @@ namespace fs = std::filesystem;
 
 nlohmann::json OciConfig(const OciSpec& spec) {
   using nlohmann::json;
+  json env = json::array({"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
+  for (const std::string& e : spec.env) env.push_back(e);
   const json caps = json::array({"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"});
   json mounts = json::array({
       {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
@@ -31,7 +33,7 @@ nlohmann::json OciConfig(const OciSpec& spec) {
        {{"terminal", false},
         {"user", {{"uid", 0}, {"gid", 0}}},
         {"args", spec.args},
-        {"env", {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}},
+        {"env", env},
         {"cwd", "/"},
         {"capabilities",
          {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},

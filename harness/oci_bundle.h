@@ -21,6 +21,7 @@ struct OciSpec {
   std::string rootfs;    // absolute; holds the mount points and symlinks
   std::string hostname;
   std::vector<std::string> args;
+  std::vector<std::string> env;  // besides PATH
   std::vector<OciMount> binds;  // after /proc, /dev, /tmp; in order
 };
 

@@ -11,6 +11,7 @@
 //           inode, so the database lives in one volume file whose content
 //           is replaced in place for each schedule (StageDatabase).
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -71,6 +72,12 @@ class OciLauncher : public SandboxLauncher {
     return std::string(kDbMount) + "/" + fs::path(host_db_path).filename().string();
   }
 
+  // oci-file: a power loss replaces the database file; containers must
+  // bind the new one (they restart at the next Spawn, after the power loss).
+  void PowerCycle() override {
+    if (file_only_) StopAll();
+  }
+
   std::string StageDatabase(std::string* host_db_path) override {
     if (!file_only_) return "";
     db_name_ = fs::path(*host_db_path).filename().string();
@@ -81,6 +88,10 @@ class OciLauncher : public SandboxLauncher {
     for (int slot = 0; fs::exists(SlotDir(slot), ec); ++slot) EmptyDirExcept(SlotDir(slot), db_name_);
     const std::string volume = (volume_dir / db_name_).string();
     if (std::string e = CopyInPlace(*host_db_path, volume); !e.empty()) return e;
+    // Something replaced the volume file (a power loss writes a new file):
+    // containers started before still see the old inode; restart them.
+    struct stat st{};
+    if (::stat(volume.c_str(), &st) == 0 && st.st_ino != volume_inode_) StopAll();
     // What sits beside the database (e.g. power-loss bookkeeping) comes too.
     for (const auto& e : fs::directory_iterator(fs::path(*host_db_path).parent_path(), ec)) {
       const std::string n = e.path().filename().string();
@@ -106,7 +117,10 @@ class OciLauncher : public SandboxLauncher {
       fs::create_directories(dir, ec);
       std::ofstream((dir / db_name_).string(), std::ios::app).close();  // the mount point
       binds.push_back({kDbMount, dir.string(), false});
-      binds.push_back({std::string(kDbMount) + "/" + db_name_, host_db_dir + "/" + db_name_, false});
+      const std::string volume = host_db_dir + "/" + db_name_;
+      binds.push_back({std::string(kDbMount) + "/" + db_name_, volume, false});
+      struct stat st{};
+      if (::stat(volume.c_str(), &st) == 0) volume_inode_ = st.st_ino;
     } else {
       binds.push_back({kDbMount, host_db_dir, false});
     }
@@ -115,7 +129,9 @@ class OciLauncher : public SandboxLauncher {
     const fs::path bundle = fs::path(scratch()) / ("bundle-" + std::to_string(slot));
     fs::create_directories(bundle, ec);
     OciSpec spec{.rootfs = rootfs, .hostname = "harvey-" + std::string(name()) + "-" + std::to_string(slot),
-                 .args = {"/harvey", "__host", "--fd", "3"}, .binds = binds};
+                 .args = {"/harvey", "__host", "--fd", "3"},
+                 .env = {std::string(kCoordinatorEnv) + "=" + std::to_string(::getpid())},
+                 .binds = binds};
     std::ofstream((bundle / "config.json").string()) << OciConfig(spec).dump(1) << "\n";
     const std::string id = "harvey-" + std::to_string(::getpid()) + "-" + std::to_string(slot) + "-" +
                            std::to_string(++generation_);
@@ -140,6 +156,7 @@ class OciLauncher : public SandboxLauncher {
   std::string runc_;
   bool file_only_;
   std::string db_name_ = "harvey.db";
+  ino_t volume_inode_ = 0;  // what running containers have bind-mounted
   int generation_ = 0;
 };
 

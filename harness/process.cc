@@ -26,11 +26,15 @@ int64_t MsSince(Clock::time_point t) {
 }
 
 // In the child between fork and exec: only async-signal-safe calls.
-[[noreturn]] void ExecChild(const ExecSpec& spec, const std::vector<char*>& argv, pid_t parent,
-                            int stderr_fd) {
+[[noreturn]] void ExecChild(const ExecSpec& spec, const std::vector<char*>& argv,
+                            const std::vector<char*>& envp, pid_t parent, int stderr_fd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) _exit(127);
-  ::setsid();
+  // Own process group (a ^C at the terminal reaches only the coordinator),
+  // but the coordinator's session: a new session would be a new scheduler
+  // autogroup, and coordinator <-> worker round trips across autogroups wait
+  // for the tick on a busy machine.
+  ::setpgid(0, 0);
   // Move every source fd out of the way first, so mapping cannot clobber one.
   int moved[16];
   const size_t n = spec.fds.size() < 16 ? spec.fds.size() : 16;
@@ -56,7 +60,7 @@ int64_t MsSince(Clock::time_point t) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::execv(argv[0], argv.data());
+  ::execve(argv[0], argv.data(), envp.data());
   _exit(127);
 }
 
@@ -68,6 +72,15 @@ Result<pid_t> SpawnProcess(const ExecSpec& spec) {
   std::vector<char*> argv;
   for (const std::string& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // Our environment, with HARVEY_COORDINATOR=<this pid>.
+  const std::string mark = std::string(kCoordinatorEnv) + "=" + std::to_string(::getpid());
+  const std::string prefix = std::string(kCoordinatorEnv) + "=";
+  std::vector<char*> envp;
+  for (char** e = environ; e && *e; ++e) {
+    if (std::strncmp(*e, prefix.c_str(), prefix.size()) != 0) envp.push_back(*e);
+  }
+  envp.push_back(const_cast<char*>(mark.c_str()));
+  envp.push_back(nullptr);
   int stderr_fd = -1;
   if (!spec.stderr_path.empty()) {
     stderr_fd = ::open(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -75,7 +88,7 @@ Result<pid_t> SpawnProcess(const ExecSpec& spec) {
   }
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid == 0) ExecChild(spec, argv, parent, stderr_fd);
+  if (pid == 0) ExecChild(spec, argv, envp, parent, stderr_fd);
   const int fork_errno = errno;
   if (stderr_fd >= 0) ::close(stderr_fd);
   if (pid < 0) return Error{"fork for " + spec.argv[0] + ": " + std::strerror(fork_errno)};

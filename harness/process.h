@@ -1,8 +1,10 @@
 // Child processes for the boundaries: spawning a tool (runc, bwrap, unshare,
 // sshd, ssh) with chosen fds, waiting with a bound, and running a short
 // command to completion. Every child gets SIGKILL when the coordinator dies
-// (PR_SET_PDEATHSIG) and its own session, so a ^C at the terminal reaches
-// only the coordinator, which then tears everything down in order.
+// (PR_SET_PDEATHSIG) and its own process group, so a ^C at the terminal reaches
+// only the coordinator, which then tears everything down in order. Every
+// child's environment says whose it is: HARVEY_COORDINATOR=<our pid>
+// (kCoordinatorEnv), so leftovers can be traced to their coordinator.
 #pragma once
 
 #include <sys/types.h>
@@ -14,6 +16,8 @@
 #include "model/result.h"
 
 namespace harvey::harness {
+
+inline constexpr const char* kCoordinatorEnv = "HARVEY_COORDINATOR";
 
 struct ExecSpec {
   std::vector<std::string> argv;  // argv[0]: an absolute path
