@@ -150,7 +150,8 @@ model::Schedule DecodeSchedule(std::span<const uint8_t> bytes) {
   Reader r(bytes);
   model::Schedule s;
   s.config = DecodeConfig(r);
-  const int workers = 1 + r.Byte() % model::kMaxWorkers;
+  const uint8_t wb = r.Byte();
+  const int workers = (wb & 8) ? 1 + (wb & 7) : 2 + (wb & 1);
   for (int i = 0; i < workers; ++i) s.workers.push_back(model::Worker{"w" + std::to_string(i + 1)});
   while (!r.empty() && s.steps.size() < static_cast<size_t>(kMaxFuzzSteps)) {
     const uint8_t b = r.Byte();
@@ -173,7 +174,8 @@ std::string EncodeSchedule(const model::Schedule& s, bool* lossy_out) {
   w.Varint(c.seed);
   lossy |= c.defect != model::Defect::kNone || c.sector_size != model::Config{}.sector_size;
   lossy |= !s.expects.empty();
-  w.Byte(static_cast<uint8_t>(s.workers.size() - 1));
+  const size_t n = s.workers.size();
+  w.Byte(static_cast<uint8_t>(n == 2 || n == 3 ? n - 2 : 8 + (n - 1)));
   for (size_t i = 0; i < s.workers.size(); ++i) {
     lossy |= s.workers[i].name != "w" + std::to_string(i + 1);
   }

@@ -7,7 +7,8 @@
 //   varint   wal_autocheckpoint (mod 1000001)
 //   zigzag   cache_size (0 -> 100; clamped into -1000000..1000000)
 //   varint   seed
-//   byte     workers = 1 + b % kMaxWorkers          (named w1, w2, ...)
+//   byte     workers = b & 8 ? 1 + (b & 7) : 2 + (b & 1)   (named w1, w2, ...;
+//            half the inputs have 2 or 3: every worker costs a connection)
 //   steps, until the bytes or kMaxFuzzSteps run out:
 //     byte   kind = b % 10 (begin read write delete scan commit rollback
 //            checkpoint close open); worker = (b / 10) % workers

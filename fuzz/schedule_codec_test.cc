@@ -51,9 +51,9 @@ TEST(ScheduleCodec, GeneratedSchedulesRoundTrip) {
 TEST(ScheduleCodec, ShortInputs) {
   EXPECT_EQ(model::Validate(Decode("")), "");
   EXPECT_TRUE(Decode("").steps.empty());
-  EXPECT_EQ(Decode("").workers.size(), 1u);
+  EXPECT_EQ(Decode("").workers.size(), 2u);
   // A step byte with its argument bytes missing reads them as zeros.
-  const model::Schedule s = Decode(std::string("\0\0\0\0\1\2", 6));  // 2 workers; w1 write 0 16
+  const model::Schedule s = Decode(std::string("\0\0\0\0\1\2", 6));  // 3 workers; w1 write 0 16
   ASSERT_EQ(s.steps.size(), 1u);
   EXPECT_EQ(model::PrintStep(s, s.steps[0]), "w1 write 0 16");
 }
