@@ -173,6 +173,7 @@ std::string EncodeSchedule(const model::Schedule& s, bool* lossy_out) {
   w.Varint(ZigZag(c.cache_size));
   w.Varint(c.seed);
   lossy |= c.defect != model::Defect::kNone || c.sector_size != model::Config{}.sector_size;
+  lossy |= c.journal_size_limit != model::Config{}.journal_size_limit;
   lossy |= !s.expects.empty();
   const size_t n = s.workers.size();
   w.Byte(static_cast<uint8_t>(n == 2 || n == 3 ? n - 2 : 8 + (n - 1)));

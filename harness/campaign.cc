@@ -11,6 +11,7 @@ model::Schedule CampaignSchedule(const CampaignSpec& spec, uint64_t index) {
   model::Schedule s = model::AddCrashes(sseed, spec.crashes, model::Generate(sseed, spec.gen));
   s.config.defect = spec.defect;
   if (spec.synchronous) s.config.synchronous = *spec.synchronous;
+  s.config.journal_size_limit = spec.journal_size_limit;
   return s;
 }
 

@@ -25,6 +25,7 @@ struct CampaignSpec {
   model::CrashOptions crashes;
   model::Defect defect = model::Defect::kNone;
   std::optional<model::Synchronous> synchronous;  // unset: drawn per schedule
+  int64_t journal_size_limit = -1;                // config journal_size_limit
 };
 
 struct CampaignResult {

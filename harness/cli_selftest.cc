@@ -55,7 +55,7 @@ int CmdSelftest(const SelftestArgs& a) {
     std::printf("|---|---|---|---|---|---|---|\n");
     for (const auto& r : rows) {
       std::string cell = Cell(r);
-      if (r.cls.negative || !r.skipped.empty()) cell += " | | | |";
+      if (r.cls.negative || !r.skipped.empty()) cell += " | | |";  // the three columns a finding fills
       std::printf("| %s | %s | %s | %s |\n", r.cls.name.c_str(), r.cls.explanation.c_str(), cell.c_str(),
                   r.cls.fix.c_str());
     }

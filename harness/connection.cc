@@ -101,7 +101,10 @@ int Connection::Open(std::string* error) {
       "PRAGMA busy_timeout=0; PRAGMA mmap_size=0; PRAGMA journal_mode=WAL;" +
       "PRAGMA synchronous=" + SyncName(config_.synchronous) + ";" +
       "PRAGMA cache_size=" + std::to_string(config_.cache_size) + ";" +
-      "PRAGMA wal_autocheckpoint=" + std::to_string(config_.wal_autocheckpoint) + ";";
+      "PRAGMA wal_autocheckpoint=" + std::to_string(config_.wal_autocheckpoint) + ";" +
+      (config_.journal_size_limit == -1
+           ? std::string()
+           : "PRAGMA journal_size_limit=" + std::to_string(config_.journal_size_limit) + ";");
   rc = Exec(pragmas.c_str());
   const char* sql[] = {"SELECT v FROM kv WHERE k=?1",
                        "INSERT INTO kv(k,v) VALUES(?1,?2) ON CONFLICT(k) DO UPDATE SET v=excluded.v",

@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDefectNames), std::end(kDefectNames))));
   f->add_option("--synchronous", fuzz.synchronous, "Pin PRAGMA synchronous for every schedule")
       ->check(CLI::IsMember({"off", "normal", "full"}));
+  f->add_option("--journal-size-limit", fuzz.journal_size_limit,
+                "PRAGMA journal_size_limit (bytes) for every schedule; -1 = none")
+      ->check(CLI::Range(int64_t{-1}, int64_t{1'000'000'000}));
   f->add_option("--kills", fuzz.kill_percent, "Chance (percent per step) of a worker kill")
       ->check(CLI::Range(0, 100));
   f->add_option("--power-losses", fuzz.power_loss_percent,

@@ -95,7 +95,8 @@ std::optional<Decoder> RecvMsg(int fd) {
 
 void Put(Encoder& e, const model::Config& c) {
   e.U64(c.page_size).U64(static_cast<uint64_t>(c.synchronous)).U64(c.wal_autocheckpoint)
-      .I64(c.cache_size).U64(c.seed).U64(static_cast<uint64_t>(c.defect)).U64(c.sector_size);
+      .I64(c.cache_size).U64(c.seed).U64(static_cast<uint64_t>(c.defect)).U64(c.sector_size)
+      .I64(c.journal_size_limit);
 }
 
 model::Config GetConfig(Decoder& d) {
@@ -107,6 +108,7 @@ model::Config GetConfig(Decoder& d) {
   c.seed = d.U64();
   c.defect = static_cast<model::Defect>(d.U64());
   c.sector_size = static_cast<uint32_t>(d.U64());
+  c.journal_size_limit = d.I64();
   return c;
 }
 

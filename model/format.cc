@@ -50,14 +50,15 @@ constexpr EventKind kEventKinds[] = {
     EventKind::kUnlock,  EventKind::kShmLock,    EventKind::kShmBarrier,
     EventKind::kShmMap,  EventKind::kFileControl, EventKind::kSleep};
 constexpr uint32_t kMaxOrdinal = 1'000'000;
+constexpr int64_t kMaxJournalSizeLimit = 1'000'000'000;
 
 enum ConfigKey {
   kPageSize, kSynchronous, kWalAutocheckpoint, kCacheSize, kSeed, kDefect, kSectorSize,
-  kNumConfigKeys
+  kJournalSizeLimit, kNumConfigKeys
 };
 constexpr std::string_view kConfigNames[kNumConfigKeys] = {
     "page_size", "synchronous", "wal_autocheckpoint", "cache_size", "seed", "defect",
-    "sector_size"};
+    "sector_size", "journal_size_limit"};
 
 template <typename E, size_t N>
 bool Lookup(const E (&values)[N], std::string_view keyword, E* out) {
@@ -323,8 +324,8 @@ std::string Parser::ConfigLine(const Tokens& tok) {
   }
   if (key < 0) {
     return "unknown config key " + Quote(tok[1]) +
-           " (want page_size, synchronous, wal_autocheckpoint, cache_size, seed, defect or "
-           "sector_size)";
+           " (want page_size, synchronous, wal_autocheckpoint, cache_size, seed, defect, "
+           "sector_size or journal_size_limit)";
   }
   if (config_line_[key] != 0) {
     return "duplicate config key " + Quote(tok[1]) + " (already set on line " +
@@ -387,6 +388,15 @@ std::string Parser::ConfigValue(ConfigKey key, std::string_view value) {
         return "";
       }
       return "bad sector_size " + Quote(value) + " (want 512 or 4096)";
+    case kJournalSizeLimit:
+      if (!ParseInt(value, &v)) {
+        return "bad journal_size_limit " + Quote(value) + " (want an integer in -1..1000000000)";
+      }
+      if (auto e = CheckRange("journal_size_limit", v, -1, kMaxJournalSizeLimit); !e.empty()) {
+        return e;
+      }
+      c.journal_size_limit = v;
+      return "";
     case kNumConfigKeys:
       break;
   }
@@ -569,6 +579,9 @@ std::string PrintSchedule(const Schedule& s) {
   out += "config seed " + std::to_string(c.seed) + "\n";
   if (c.defect != Defect::kNone) out += std::string("config defect ") + ToString(c.defect) + "\n";
   if (c.sector_size != 4096) out += "config sector_size " + std::to_string(c.sector_size) + "\n";
+  if (c.journal_size_limit != -1) {
+    out += "config journal_size_limit " + std::to_string(c.journal_size_limit) + "\n";
+  }
   for (const Worker& w : s.workers) {
     out += "worker " + w.name + (w.boundary.empty() ? "" : " " + w.boundary) + "\n";
   }
@@ -611,6 +624,10 @@ std::string Validate(const Schedule& s) {
   if (auto e = CheckCacheSize(c.cache_size); !e.empty()) return "config: " + e;
   if (!IsKnown(kDefects, c.defect)) return "config: invalid defect";
   if (c.sector_size != 512 && c.sector_size != 4096) return "config: sector_size must be 512 or 4096";
+  if (auto e = CheckRange("journal_size_limit", c.journal_size_limit, -1, kMaxJournalSizeLimit);
+      !e.empty()) {
+    return "config: " + e;
+  }
 
   for (size_t i = 0; i < s.expects.size(); ++i) {
     if (auto e = CheckBoundaryName(s.expects[i].boundary); !e.empty()) return "expect: " + e;

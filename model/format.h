@@ -12,6 +12,7 @@
 //   config defect fsync-lies       (none | canary | fsync-lies | no-locking | mixed-locking |
 //                                   private-wal-index; printed if not none)
 //   config sector_size 512         (512 | 4096; printed if not 4096)
+//   config journal_size_limit 0    (-1..1000000000 bytes; -1 = no limit; printed if not -1)
 //   worker w1                      (name: [a-z][a-z0-9_]{0,15}; 1..8 workers)
 //   worker w2 oci                  (optional placement: where this worker runs,
 //                                   [a-z][a-z0-9_-]{0,15}; default: the run's --boundary)
@@ -34,8 +35,9 @@
 // at most once. Tokens are separated by single spaces or tabs; a trailing
 // comment "# ..." is allowed on any line.
 //
-// Print() emits the expect lines first, then every config key (defect and
-// sector_size only when not default), so Parse(Print(s)) == s for every valid s.
+// Print() emits the expect lines first, then every config key (defect,
+// sector_size and journal_size_limit only when not default), so
+// Parse(Print(s)) == s for every valid s.
 #pragma once
 
 #include <string>

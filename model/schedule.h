@@ -39,6 +39,10 @@ struct Config {
   uint64_t seed = 1;                 // values, WAL salts, virtual time
   Defect defect = Defect::kNone;     // printed only when not kNone
   uint32_t sector_size = 4096;       // 512 or 4096: power-loss tearing unit
+  // PRAGMA journal_size_limit in bytes; -1 = SQLite's default (no limit).
+  // With a limit, the first commit after a WAL reset truncates the -wal
+  // past itself, so stale frames of an older generation cannot follow it.
+  int64_t journal_size_limit = -1;   // printed only when not -1
   bool operator==(const Config&) const = default;
 };
 

@@ -183,6 +183,7 @@ std::vector<Schedule> SimplerConfigs(const Schedule& s) {
   reset(&Config::cache_size);
   reset(&Config::synchronous);
   reset(&Config::sector_size);
+  reset(&Config::journal_size_limit);
   reset(&Config::seed);
   return out;
 }

@@ -61,8 +61,8 @@ std::vector<Schedule> SimplerStep(const Schedule& s, size_t i);
 std::optional<Schedule> MinimalSizes(const Schedule& s);
 
 // One variant per config field that differs from its default (page_size,
-// synchronous, wal_autocheckpoint, cache_size, seed, sector_size), with that
-// field reset. `defect` is never changed: it decides the failure.
+// synchronous, wal_autocheckpoint, cache_size, seed, sector_size,
+// journal_size_limit), with that field reset. `defect` is never changed: it decides the failure.
 std::vector<Schedule> SimplerConfigs(const Schedule& s);
 
 // Number of context switches: adjacent steps on different workers.

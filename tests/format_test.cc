@@ -152,6 +152,9 @@ TEST(FormatTest, OutOfRangeAndMalformedNumbers) {
   EXPECT_TRUE(FailsAt(h + "config page_size 4k\n", 2, "bad page_size '4k'"));
   EXPECT_TRUE(FailsAt(h + "config wal_autocheckpoint 1000001\n", 2,
                       "wal_autocheckpoint 1000001 out of range 0..1000000"));
+  EXPECT_TRUE(FailsAt(h + "config journal_size_limit -2\n", 2,
+                      "journal_size_limit -2 out of range -1..1000000000"));
+  EXPECT_TRUE(FailsAt(h + "config journal_size_limit 1e3\n", 2, "bad journal_size_limit '1e3'"));
   EXPECT_TRUE(FailsAt(h + "config cache_size 0\n", 2, "cache_size must not be 0"));
   EXPECT_TRUE(FailsAt(h + "config cache_size -1000001\n", 2, "out of range -1000000..1000000"));
   EXPECT_TRUE(FailsAt(h + "config seed -1\n", 2, "bad seed '-1'"));

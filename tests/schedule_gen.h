@@ -59,6 +59,7 @@ inline rc::Gen<model::Config> GenConfig() {
                                  model::Defect::kFsyncLies, model::Defect::kNoLocking,
                                  model::Defect::kMixedLocking, model::Defect::kPrivateShm);
     c.sector_size = *rc::gen::element(512u, 4096u);
+    c.journal_size_limit = *rc::gen::element<int64_t>(-1, 0, 32768, 1'000'000'000);
     return c;
   });
 }
