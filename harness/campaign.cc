@@ -8,7 +8,8 @@ namespace harvey::harness {
 
 model::Schedule CampaignSchedule(const CampaignSpec& spec, uint64_t index) {
   const uint64_t sseed = model::ScheduleSeed(spec.seed, index);
-  model::Schedule s = model::AddCrashes(sseed, spec.crashes, model::Generate(sseed, spec.gen));
+  model::Schedule s = model::AddCrashes(
+      sseed, spec.crashes, model::AddEpisodes(sseed, spec.episodes, model::Generate(sseed, spec.gen)));
   s.config.defect = spec.defect;
   if (spec.synchronous) s.config.synchronous = *spec.synchronous;
   s.config.journal_size_limit = spec.journal_size_limit;

@@ -1,5 +1,5 @@
-// A fuzz campaign: the i-th schedule of a campaign seed (generated, crashes
-// added, defect and synchronous pinned), run one after another on a backend
+// A fuzz campaign: the i-th schedule of a campaign seed (generated, WAL
+// episodes and crashes added, defect and synchronous pinned), run one after another on a backend
 // until a mismatch, a harness error, the budget, or an interrupt.
 // Used by `harvey fuzz` and `harvey selftest`.
 #pragma once
@@ -12,6 +12,7 @@
 #include "harness/backend.h"
 #include "harness/runner.h"
 #include "model/crash_gen.h"
+#include "model/episodes.h"
 #include "model/generator.h"
 #include "model/schedule.h"
 
@@ -22,6 +23,7 @@ struct CampaignSpec {
   std::optional<uint64_t> count;  // schedules; at least one of count/time_s
   std::optional<double> time_s;
   model::GenOptions gen;
+  model::EpisodeOptions episodes;  // WAL-internals bursts (model/episodes.h)
   model::CrashOptions crashes;
   model::Defect defect = model::Defect::kNone;
   std::optional<model::Synchronous> synchronous;  // unset: drawn per schedule

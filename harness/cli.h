@@ -52,6 +52,7 @@ struct FuzzArgs {
   std::string defect = "none";  // recorded in every generated schedule
   std::string synchronous;      // "" = drawn per schedule; else off|normal|full
   int64_t journal_size_limit = -1;  // PRAGMA journal_size_limit for every schedule
+  uint32_t episode_percent = 0;     // WAL-internals episodes (model/episodes.h)
   uint32_t kill_percent = 3;        // per step
   uint32_t power_loss_percent = 2;  // per step
   double shrink_time_s = 30;         // per finding; 0 = do not shrink

@@ -101,6 +101,7 @@ int CmdFuzz(const FuzzArgs& a) {
   if (a.synchronous == "normal") spec.synchronous = model::Synchronous::kNormal;
   if (a.synchronous == "full") spec.synchronous = model::Synchronous::kFull;
   spec.journal_size_limit = a.journal_size_limit;
+  spec.episodes.episode_percent = a.episode_percent;
   Progress progress;
   const CampaignResult t = RunCampaign(spec, *backend, scratch.value()->path(), [&](const CampaignResult& now) {
     progress.Update([&] { return "fuzz " + a.boundary + ": " + Rates(now); });

@@ -60,6 +60,10 @@ int main(int argc, char** argv) {
   f->add_option("--journal-size-limit", fuzz.journal_size_limit,
                 "PRAGMA journal_size_limit (bytes) for every schedule; -1 = none")
       ->check(CLI::Range(int64_t{-1}, int64_t{1'000'000'000}));
+  f->add_option("--episodes", fuzz.episode_percent,
+                "Chance (percent per quiet point) of a WAL-internals episode: checkpoint storms, "
+                "WAL restarts, big transactions, all connections closing (default 0)")
+      ->check(CLI::Range(0, 100));
   f->add_option("--kills", fuzz.kill_percent, "Chance (percent per step) of a worker kill")
       ->check(CLI::Range(0, 100));
   f->add_option("--power-losses", fuzz.power_loss_percent,

@@ -1,5 +1,5 @@
 // RapidCheck generators for valid Schedules (every config range, 1..8 workers
-// with valid unique names, 0..60 steps of every op kind), for any test that
+// with valid unique names and optional placements, 0..60 steps of every op kind), for any test that
 // needs arbitrary schedules. `rc::gen::arbitrary<Schedule>()` uses GenSchedule.
 // Every generated schedule satisfies model::Validate.
 #pragma once
@@ -134,7 +134,9 @@ inline rc::Gen<model::Schedule> GenSchedule() {
         return std::none_of(taken.begin(), taken.end(),
                             [&](const model::Worker& w) { return w.name == n; });
       });
-      s.workers.push_back(model::Worker{name});
+      // Placement: mostly none (the run's --boundary), else a real or valid name.
+      s.workers.push_back(model::Worker{
+          name, *rc::gen::element<std::string>("", "", "", "fork", "oci", "ns", "x_y-1")});
     }
     const int steps = *rc::gen::inRange(0, 61);
     for (int i = 0; i < steps; ++i) {

@@ -1,0 +1,131 @@
+#include "model/episodes.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "model/rng.h"
+
+namespace harvey::model {
+namespace {
+
+enum Episode { kStorm, kRestart, kGrowth, kAllClose, kEpisodeCount };
+
+// Which workers are open and which have a transaction, as the steps so far
+// leave them (crash steps are added later, by AddCrashes).
+struct Tracker {
+  std::vector<bool> open, in_txn;
+  explicit Tracker(size_t n) : open(n, true), in_txn(n, false) {}
+  void Apply(const Step& st) {
+    const size_t w = static_cast<size_t>(st.worker);
+    switch (st.op.kind) {
+      case OpKind::kBegin: in_txn[w] = open[w]; break;
+      case OpKind::kCommit: case OpKind::kRollback: in_txn[w] = false; break;
+      case OpKind::kClose: open[w] = false; in_txn[w] = false; break;
+      case OpKind::kOpen: open[w] = true; break;
+      default: break;
+    }
+  }
+  bool Quiet() const { return std::none_of(in_txn.begin(), in_txn.end(), [](bool b) { return b; }); }
+  std::vector<int> OpenWorkers() const {
+    std::vector<int> out;
+    for (size_t i = 0; i < open.size(); ++i) {
+      if (open[i]) out.push_back(static_cast<int>(i));
+    }
+    return out;
+  }
+};
+
+Step Make(int worker, OpKind kind) {
+  Step st;
+  st.worker = worker;
+  st.op.kind = kind;
+  return st;
+}
+
+Step Checkpoint(int worker, CheckpointMode mode) {
+  Step st = Make(worker, OpKind::kCheckpoint);
+  st.op.checkpoint = mode;
+  return st;
+}
+
+Step Write(Rng& rng, int worker, uint32_t size) {
+  Step st = Make(worker, OpKind::kWrite);
+  st.op.key = rng.Range(0, 7);
+  st.op.size = size;
+  return st;
+}
+
+// The episode's steps; empty when it does not fit (e.g. too few open workers).
+std::vector<Step> Draw(Rng& rng, Episode e, const Tracker& t, const Config& c) {
+  const std::vector<int> open = t.OpenWorkers();
+  std::vector<Step> out;
+  if (open.empty()) return out;
+  auto any = [&] { return open[rng.Below(open.size())]; };
+  const uint32_t page = c.page_size;
+  switch (e) {
+    case kStorm: {
+      const int64_t n = rng.Range(2, 4);
+      for (int64_t i = 0; i < n; ++i) {
+        out.push_back(Checkpoint(open[static_cast<size_t>(i) % open.size()],
+                                 static_cast<CheckpointMode>(rng.Below(4))));
+      }
+      break;
+    }
+    case kRestart: {
+      const int a = any();
+      int b = any();
+      if (open.size() > 1) {
+        while (b == a) b = any();
+      }
+      out.push_back(Checkpoint(a, static_cast<CheckpointMode>(rng.Range(1, 3))));
+      out.push_back(Write(rng, b, static_cast<uint32_t>(rng.Range(kMinValueSize, page))));
+      Step read = Make(a, OpKind::kRead);
+      read.op.key = out.back().op.key;
+      out.push_back(read);
+      break;
+    }
+    case kGrowth: {
+      const int w = any();
+      Step begin = Make(w, OpKind::kBegin);
+      begin.op.begin = BeginMode::kImmediate;
+      out.push_back(begin);
+      const int64_t n = rng.Range(3, 8);
+      for (int64_t i = 0; i < n; ++i) {
+        out.push_back(Write(rng, w, static_cast<uint32_t>(rng.Range(2 * page, 6 * page))));
+      }
+      out.push_back(Make(w, OpKind::kCommit));
+      break;
+    }
+    case kAllClose:
+      for (int w : open) out.push_back(Make(w, OpKind::kClose));
+      for (int w : open) out.push_back(Make(w, OpKind::kOpen));
+      break;
+    case kEpisodeCount:
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+Schedule AddEpisodes(uint64_t seed, const EpisodeOptions& o, const Schedule& s) {
+  if (o.episode_percent == 0) return s;
+  Rng rng(seed ^ 0xE915D0E5ull);
+  Schedule out = s;
+  out.steps.clear();
+  Tracker t(s.workers.size());
+  for (const Step& step : s.steps) {
+    if (t.Quiet() && rng.Chance(o.episode_percent, 100)) {
+      const auto e = static_cast<Episode>(rng.Below(kEpisodeCount));
+      for (const Step& st : Draw(rng, e, t, s.config)) {
+        t.Apply(st);
+        out.steps.push_back(st);
+      }
+    }
+    t.Apply(step);
+    out.steps.push_back(step);
+  }
+  return out;
+}
+
+}  // namespace harvey::model
