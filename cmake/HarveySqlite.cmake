@@ -79,7 +79,8 @@ function(harvey_sqlite_versions out_var spec)
     # nothing
   elseif(spec STREQUAL "default" OR spec STREQUAL "all")
     execute_process(COMMAND ${fetch} --list OUTPUT_VARIABLE table RESULT_VARIABLE rc)
-    string(REGEX MATCHALL "[0-9]+\\.[0-9]+\\.[0-9]+[ \t]" pinned "${table}")
+    # One row per pinned version: "VERSION  PACKAGE@X.Y.Z  SHA256"; keep the first column.
+    string(REGEX MATCHALL "(^|\n)[0-9]+\\.[0-9]+\\.[0-9]+" pinned "${table}")
     list(TRANSFORM pinned STRIP)
     if(spec STREQUAL "default")
       list(SUBLIST pinned 0 1 pinned)

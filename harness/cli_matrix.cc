@@ -155,7 +155,13 @@ nlohmann::json ToJson(const std::vector<Case>& cases, const std::vector<std::str
       if (!cell.reason.empty()) j["reason"] = cell.reason;
       if (!cell.detail.empty()) j["detail"] = cell.detail;
       if (cell.status == "pass" || cell.status == "FAIL") j["trace"] = TraceHex(cell.trace);
-      if (!cell.sqlite.empty() && c.schedule) j["sqlite"] = SqliteJson(*c.schedule, cell.sqlite);
+      nlohmann::json sqlite = nlohmann::json::array();  // cell.sqlite is per worker, in order
+      for (size_t i = 0; c.schedule && i < cell.sqlite.size() && i < c.schedule->workers.size(); ++i) {
+        const SqliteBuild& sb = cell.sqlite[i];
+        sqlite.push_back({{"worker", c.schedule->workers[i].name}, {"sqlite", sb.name},
+                          {"version", sb.version}, {"source_id", sb.source_id}});
+      }
+      if (!sqlite.empty()) j["sqlite"] = sqlite;
       results[b] = j;
     }
     row["results"] = results;

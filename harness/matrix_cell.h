@@ -28,7 +28,7 @@ struct MatrixCell {
   std::string expected = "pass";
   bool contradicts = false;
   uint64_t trace = 0;
-  std::vector<SqliteBuild> sqlite;  // per worker, what ran (when it ran)
+  std::vector<SqliteBuild> sqlite;  // per worker in schedule order: what ran (when it ran)
 };
 
 // What a case expects on `boundary`: its expect line for it, else for fork,

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -242,6 +243,41 @@ TEST_F(SqliteCliTest, ReportAndJsonNameEveryWorkersSqlite) {
   ASSERT_EQ(inproc.exit_code, 0) << inproc.output;
   EXPECT_EQ(j["sqlite"][0]["version"], v);
   EXPECT_EQ(j["sqlite"][1]["version"], v);
+}
+
+// `harvey matrix --sqlite`: a column per boundary x build. inproc runs a
+// case of another build in that build's executable, and skips a mix.
+TEST_F(SqliteCliTest, MatrixHasAVersionAxis) {
+  REQUIRE_VERSIONED_BUILD(v);
+  const std::string dir = scratch_->path() + "/corpus";
+  std::filesystem::create_directories(dir);
+  std::string plain = kMixed;
+  plain.replace(plain.find("w2 kill at sync 1\n"), 18, "");
+  std::ofstream(dir + "/plain.sched") << plain;
+  std::ofstream(dir + "/mixed.sched") << WithSqlite(kMixed, "sqlite w1 system\nsqlite w2 " + v + "\n");
+  nlohmann::json j;
+  const CommandResult r = Harvey({"matrix", dir, "--boundaries", "fork,inproc", "--sqlite", "system," + v,
+                                  "--json", "--scratch", scratch_->path()},
+                                 &j);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_TRUE(j.is_object()) << r.output;
+  EXPECT_EQ(j["boundaries"], nlohmann::json({"fork/system", "fork/" + v, "inproc/system", "inproc/" + v}));
+  const nlohmann::json& mixed = j["cases"][0]["results"];
+  const nlohmann::json& plain_cells = j["cases"][1]["results"];
+  for (const std::string& col : std::vector<std::string>{"fork/system", "fork/" + v}) {
+    EXPECT_EQ(mixed[col]["status"], "pass") << mixed.dump();
+    EXPECT_EQ(mixed[col]["sqlite"][1]["version"], v);  // its own lines win over the column's
+  }
+  EXPECT_EQ(mixed["inproc/" + v]["status"], "skipped");
+  for (const std::string& col : std::vector<std::string>{"fork/system", "fork/" + v, "inproc/system", "inproc/" + v}) {
+    EXPECT_EQ(plain_cells[col]["status"], "pass") << col << ": " << plain_cells.dump();
+  }
+  EXPECT_EQ(plain_cells["inproc/" + v]["sqlite"][0]["version"], v);  // ran in harvey-sqlite-V
+  EXPECT_EQ(plain_cells["fork/" + v]["sqlite"][1]["version"], v);
+  EXPECT_EQ(plain_cells["fork/system"]["sqlite"][0]["source_id"], sqlite3_sourceid());
+  // Same SQLite, safe boundaries: same trace; another SQLite: another trace.
+  EXPECT_EQ(plain_cells["inproc/" + v]["trace"], plain_cells["fork/" + v]["trace"]);
+  EXPECT_NE(plain_cells["fork/system"]["trace"], plain_cells["fork/" + v]["trace"]);
 }
 
 TEST_F(SqliteCliTest, MixedVersionsInContainers) {
