@@ -45,7 +45,10 @@ MatrixCell RunElsewhere(const std::string& file, const std::string& build, const
     const nlohmann::json& m = j["mismatch"];
     c.status = "FAIL";
     c.reason = m.value("class", "");
-    c.detail = m.value("where", "") + ": observed " + m.value("observed", "");
+    c.detail = m.value("where", "") + ": expected ";  // as model::Mismatch::Summary()
+    const nlohmann::json expected = m.value("expected", nlohmann::json::array());
+    for (size_t i = 0; i < expected.size(); ++i) c.detail += (i ? " or " : "") + expected[i].get<std::string>();
+    c.detail += ", observed " + m.value("observed", "");
   } else {
     c.status = "ERROR";
     c.reason = j.value("error", "exit " + std::to_string(r.exit_code));
