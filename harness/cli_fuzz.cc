@@ -156,6 +156,7 @@ int CmdFuzz(const FuzzArgs& a) {
   std::string verdict = t.mismatch ? "FOUND A MISMATCH"
                                    : "no failure found (this is not a proof of safety)";
   if (interrupted) verdict += "; interrupted";
+  std::fputs(DescribeBuilds(t.sqlite, "").c_str(), stderr);
   std::fprintf(stderr, "fuzz %s seed %llu: %s: %s\n", a.boundary.c_str(), static_cast<unsigned long long>(seed),
                Rates(t).c_str(), verdict.c_str());
   if (a.json) {

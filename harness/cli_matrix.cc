@@ -122,6 +122,11 @@ void PrintNotes(const std::vector<Case>& cases, const std::vector<std::string>& 
     }
   }
   for (const auto& [b, why] : skipped) std::printf("  %s skipped: %s\n", b.c_str(), why.c_str());
+  std::vector<SqliteBuild> builds;  // which SQLite ran, for every column
+  for (const Case& c : cases) {
+    for (const auto& [b, cell] : c.cells) builds.insert(builds.end(), cell.sqlite.begin(), cell.sqlite.end());
+  }
+  std::fputs(DescribeBuilds(builds, "  ").c_str(), stdout);
   // Same schedule, same SQLite => same trace on every boundary that passes.
   for (const Case& c : cases) {
     std::map<std::string, std::map<uint64_t, std::vector<std::string>>> by_build;

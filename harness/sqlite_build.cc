@@ -193,6 +193,18 @@ std::string ReexecUnder(const std::string& name) {
   return "cannot run " + binary + ": " + std::strerror(errno);
 }
 
+std::string DescribeBuilds(const std::vector<SqliteBuild>& builds, const std::string& indent) {
+  std::vector<SqliteBuild> seen;
+  std::string out;
+  for (const SqliteBuild& b : builds) {
+    if (std::find(seen.begin(), seen.end(), b) != seen.end()) continue;
+    seen.push_back(b);
+    out += indent + "sqlite " + b.name + ": " + (b.version.empty() ? "?" : b.version) + " (" +
+           (b.source_id.empty() ? std::string("source id unknown") : b.source_id) + ")\n";
+  }
+  return out;
+}
+
 std::string DescribeSqlite(const model::Schedule& s, const std::vector<SqliteBuild>& builds,
                            const std::string& indent) {
   std::string out;

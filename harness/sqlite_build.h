@@ -64,6 +64,10 @@ std::string CheckScheduleSqlite(const model::Schedule& s, int* exit_code);
 // The builds of `s`'s workers, in worker order, without repeats.
 std::vector<std::string> ScheduleSqlites(const model::Schedule& s);
 
+// "sqlite 3.54.1: 3.54.1 (SOURCE_ID)" per distinct build in `builds`, one
+// per line, each prefixed with `indent` (for summaries of many runs).
+std::string DescribeBuilds(const std::vector<SqliteBuild>& builds, const std::string& indent);
+
 // Every build available here: "system" first, then each harvey-sqlite-V
 // beside the harvey executable, each asked for its version and source id
 // (`BINARY __version`). A binary that does not answer has an empty version.
