@@ -80,7 +80,8 @@ int CmdShrink(const ShrinkArgs& a) {
                      {"kept", r.accepted},
                      {"timed_out", r.timed_out},
                      {"confirmed", r.confirmed},
-                     {"confirm_runs", opt.confirm_runs}};
+                     {"confirm_runs", opt.confirm_runs},
+                     {"sqlite", SqliteJson(r.schedule, first.sqlite)}};
     std::cout << j.dump() << "\n";
   }
   if (Interrupted()) return 128 + InterruptSignal();
