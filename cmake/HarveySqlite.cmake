@@ -52,3 +52,74 @@ function(harvey_sqlite_library target dir)
     $<$<NOT:$<BOOL:${HARVEY_SQLITE_UBSAN}>>:-fno-sanitize=undefined>)
   target_link_libraries(${target} PUBLIC Threads::Threads m)
 endfunction()
+
+# --- one harvey executable per SQLite version (harness/CMakeLists.txt) -------
+#
+#   harvey_sqlite_versions(<out-var> <spec>)
+#     Resolves HARVEY_SQLITE_VERSIONS (<spec>) to a list of versions to build:
+#       "default"  the pinned default (the newest) if ci/fetch-sqlite cached it,
+#                  else none (a status line says how to get it);
+#       "all"      every pinned version that is cached;
+#       "none"/""  none;
+#       a list     exactly these (each must be cached: configuration fails with
+#                  the ci/fetch-sqlite command otherwise).
+#
+#   harvey_sqlite_release_library(<target> <dir>)
+#     A static library from <dir>/sqlite3.c compiled like Debian 12's
+#     libsqlite3 where it can change what harvey observes (see the list below,
+#     from `PRAGMA compile_options` of Debian's 3.40.1); its extensions (FTS,
+#     R*Tree, session, dbstat, math functions) are left out: they do not touch
+#     the pager or the WAL and cost compile time. Optimisation:
+#     HARVEY_SQLITE_OPT (default -O1, half the compile time of Debian's -O2).
+
+function(harvey_sqlite_versions out_var spec)
+  set(fetch ${PROJECT_SOURCE_DIR}/ci/fetch-sqlite)
+  set(result "")
+  if(spec STREQUAL "" OR spec STREQUAL "none")
+    # nothing
+  elseif(spec STREQUAL "default" OR spec STREQUAL "all")
+    execute_process(COMMAND ${fetch} --list OUTPUT_VARIABLE table RESULT_VARIABLE rc)
+    # One row per pinned version: "VERSION  PACKAGE@X.Y.Z  SHA256"; keep the first column.
+    string(REGEX MATCHALL "(^|\n)[0-9]+\\.[0-9]+\\.[0-9]+" pinned "${table}")
+    list(TRANSFORM pinned STRIP)
+    if(spec STREQUAL "default")
+      list(SUBLIST pinned 0 1 pinned)
+    endif()
+    foreach(v IN LISTS pinned)
+      execute_process(COMMAND ${fetch} --dir ${v} OUTPUT_QUIET ERROR_QUIET RESULT_VARIABLE rc)
+      if(rc EQUAL 0)
+        list(APPEND result ${v})
+      else()
+        message(STATUS "harvey: SQLite ${v} is not fetched, so harvey-sqlite-${v} is not built "
+                       "(run ci/fetch-sqlite ${v} and re-configure)")
+      endif()
+    endforeach()
+  else()
+    set(result ${spec})
+  endif()
+  set(${out_var} ${result} PARENT_SCOPE)
+endfunction()
+
+function(harvey_sqlite_release_library target dir)
+  if(NOT EXISTS ${dir}/sqlite3.c OR NOT EXISTS ${dir}/sqlite3.h)
+    message(FATAL_ERROR "No sqlite3.c/sqlite3.h in ${dir}: run ci/fetch-sqlite.")
+  endif()
+  find_package(Threads REQUIRED)
+  add_library(${target} STATIC ${dir}/sqlite3.c)
+  target_include_directories(${target} PUBLIC ${dir})
+  # Debian 12 (PRAGMA compile_options of its libsqlite3 3.40.1), the part
+  # that reaches the pager, the WAL, locking or what a read returns.
+  target_compile_definitions(${target} PRIVATE
+    SQLITE_THREADSAFE=1 SQLITE_DEFAULT_PAGE_SIZE=4096 SQLITE_MAX_DEFAULT_PAGE_SIZE=32768
+    SQLITE_DEFAULT_SYNCHRONOUS=2 SQLITE_DEFAULT_WAL_SYNCHRONOUS=2
+    SQLITE_DEFAULT_WAL_AUTOCHECKPOINT=1000 SQLITE_DEFAULT_CACHE_SIZE=-2000
+    SQLITE_DEFAULT_PCACHE_INITSZ=20 SQLITE_DEFAULT_SECTOR_SIZE=4096
+    SQLITE_DEFAULT_JOURNAL_SIZE_LIMIT=-1 SQLITE_DEFAULT_FILE_FORMAT=4
+    SQLITE_DEFAULT_MMAP_SIZE=0 SQLITE_MAX_MMAP_SIZE=0x7fff0000
+    SQLITE_SECURE_DELETE SQLITE_OMIT_LOOKASIDE SQLITE_TEMP_STORE=1 SQLITE_USE_URI=1
+    SQLITE_MAX_SCHEMA_RETRY=25 SQLITE_MALLOC_SOFT_LIMIT=1024 SQLITE_LIKE_DOESNT_MATCH_BLOBS
+    SQLITE_MAX_VARIABLE_NUMBER=250000 SQLITE_MAX_WORKER_THREADS=8
+    SQLITE_ENABLE_COLUMN_METADATA SQLITE_ENABLE_UNLOCK_NOTIFY SQLITE_ENABLE_PREUPDATE_HOOK)
+  target_compile_options(${target} PRIVATE ${HARVEY_SQLITE_OPT} -g0 -w)
+  target_link_libraries(${target} PUBLIC Threads::Threads m ${CMAKE_DL_LIBS})
+endfunction()

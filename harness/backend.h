@@ -9,8 +9,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "harness/connection.h"
+#include "harness/sqlite_build.h"
 #include "harness/vfs_shim.h"
 #include "model/observation.h"
 #include "model/schedule.h"
@@ -59,8 +61,14 @@ class Backend {
   virtual model::Observation PowerLoss(const model::Op& op) = 0;
 
   // Closes every worker's connection, then checks the database from a fresh
-  // connection (run where the workers run).
+  // connection (run where the workers run: on fork and the sandboxes, in the
+  // first live worker in schedule order, so under that worker's SQLite).
   virtual VerifyResult Finish() = 0;
+
+  // The SQLite build each worker of the current schedule runs (as its
+  // process reported it at its last start), in worker order. Valid after a
+  // successful Begin.
+  virtual std::vector<SqliteBuild> Sqlite() const = 0;
 };
 
 // "inproc", "fork", "ns", "oci", "oci-file", "sshfs" or a mix of the

@@ -1,8 +1,10 @@
 #include "harness/campaign.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "harness/interrupt.h"
+#include "harness/sqlite_build.h"
 
 namespace harvey::harness {
 
@@ -13,6 +15,7 @@ model::Schedule CampaignSchedule(const CampaignSpec& spec, uint64_t index) {
   s.config.defect = spec.defect;
   if (spec.synchronous) s.config.synchronous = *spec.synchronous;
   s.config.journal_size_limit = spec.journal_size_limit;
+  ApplySqlite(&s, spec.sqlite);  // explicit lines, so a saved finding replays on the same SQLite
   return s;
 }
 
@@ -41,6 +44,9 @@ CampaignResult RunCampaign(const CampaignSpec& spec, Backend& backend, const std
     const RunResult r = RunSchedule(s, backend, db_dir);
     out.steps += static_cast<uint64_t>(r.steps_run);
     out.crashes += CountCrashes(s, r);
+    for (const SqliteBuild& b : r.sqlite) {
+      if (std::find(out.sqlite.begin(), out.sqlite.end(), b) == out.sqlite.end()) out.sqlite.push_back(b);
+    }
     out.elapsed_s = elapsed();
     if (r.verdict == Verdict::kError) {
       if ((out.interrupted = Interrupted())) break;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "harness/backend.h"
 #include "harness/runner.h"
@@ -28,6 +29,7 @@ struct CampaignSpec {
   model::Defect defect = model::Defect::kNone;
   std::optional<model::Synchronous> synchronous;  // unset: drawn per schedule
   int64_t journal_size_limit = -1;                // config journal_size_limit
+  std::string sqlite;  // every worker's SQLite build ("" = system; a mix a+b: harness/sqlite_build.h)
 };
 
 struct CampaignResult {
@@ -42,6 +44,7 @@ struct CampaignResult {
   uint64_t schedule_seed = 0;
   std::optional<model::Mismatch> mismatch;
   std::string error;  // non-empty: a harness error stopped the campaign
+  std::vector<SqliteBuild> sqlite;  // every SQLite build the runs used (distinct)
 };
 
 // The `index`-th schedule of the campaign (deterministic).

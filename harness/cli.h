@@ -9,6 +9,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "model/schedule.h"
 
 namespace harvey::harness {
 
@@ -36,6 +39,7 @@ struct RunArgs {
   std::string scratch_parent;  // "" = $TMPDIR
   std::string defect;          // "" = as the file says
   bool show = false;           // print every step with what was observed
+  std::string sqlite;          // "" = as the file says (else system); "V" or a mix "a+b"
 };
 int CmdRun(const RunArgs& a);
 
@@ -56,6 +60,7 @@ struct FuzzArgs {
   uint32_t kill_percent = 3;        // per step
   uint32_t power_loss_percent = 2;  // per step
   double shrink_time_s = 30;         // per finding; 0 = do not shrink
+  std::string sqlite;                // "" = system; "V" or a mix "a+b", recorded in findings
 };
 int CmdFuzz(const FuzzArgs& a);
 
@@ -78,10 +83,29 @@ int CmdShrink(const ShrinkArgs& a);
 struct MatrixArgs {
   std::string dir = "corpus";
   std::string boundaries = "fork,ns,oci,sshfs";
+  std::string sqlite;  // comma-separated builds (a column per boundary x build); "" = as files say
   bool json = false;
   std::string scratch_parent;
 };
 int CmdMatrix(const MatrixArgs& a);
+
+// `harvey versions [NAME...]`: lists every SQLite build available here
+// (name, version, source id, executable). Exit 3 when a NAME is not built.
+struct VersionsArgs {
+  std::vector<std::string> names;
+  bool json = false;
+};
+int CmdVersions(const VersionsArgs& a);
+
+// The --sqlite option of run/shrink/fuzz (harness/cli_sqlite.cc). Applies
+// `spec` ("" = leave the workers as they are) to `s` (may be null: fuzz,
+// where every schedule gets `spec`), checks that every build it needs is
+// built here, and on --boundary inproc makes this process the one build
+// every worker runs: re-execs under that build's executable, or refuses a
+// mix. Returns -1 to go on, else the exit code (one line printed on stderr,
+// starting with `cmd`).
+int SelectSqlite(const char* cmd, const std::string& spec, const std::string& boundary,
+                 model::Schedule* s);
 
 
 struct SelftestArgs {

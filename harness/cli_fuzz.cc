@@ -49,12 +49,14 @@ nlohmann::json ShrinkFinding(const model::Schedule& s, const model::Mismatch& m,
   std::fprintf(stderr, "shrinking for at most %g s ...\n", a.shrink_time_s);
   const ShrinkResult r = Shrink(s, m, backend, db_dir, ShrinkOptions{.time_s = a.shrink_time_s});
   const std::string text = FindingText(AsFinding(r.schedule, a.boundary), r.mismatch,
-                                       found_by + ", shrunk: " + ShrinkSummary(r), a.boundary);
+                                       found_by + ", shrunk: " + ShrinkSummary(r), a.boundary, backend.Sqlite());
   if (std::string e = WriteFileAtomic(path, text); !e.empty()) {
     std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
     return nullptr;
   }
-  std::fputs((MismatchReport(r.mismatch) + ContextNotes(r.schedule)).c_str(), stderr);
+  std::fputs((MismatchReport(r.mismatch) + ContextNotes(r.schedule) + DescribeSqlite(r.schedule, backend.Sqlite(), "  "))
+                 .c_str(),
+             stderr);
   std::fprintf(stderr, "shrunk: %s; replayed the same failure %d/%d\nsaved: %s (replay: harvey run %s --boundary %s)\n",
                ShrinkSummary(r).c_str(), r.confirmed, ShrinkOptions{}.confirm_runs, path.c_str(), path.c_str(),
                a.boundary.c_str());
@@ -66,9 +68,12 @@ nlohmann::json ShrinkFinding(const model::Schedule& s, const model::Mismatch& m,
 }  // namespace
 
 int CmdFuzz(const FuzzArgs& a) {
+  // First: this may re-exec another build (inproc), which must not draw a seed twice.
+  if (int code = SelectSqlite("fuzz", a.sqlite, a.boundary, nullptr); code >= 0) return code;
   const uint64_t seed = a.seed.value_or(RandomSeed());
-  std::fprintf(stderr, "harvey fuzz: seed %llu, boundary %s%s%s\n", static_cast<unsigned long long>(seed),
-               a.boundary.c_str(), a.defect == "none" ? "" : ", defect ", a.defect == "none" ? "" : a.defect.c_str());
+  std::fprintf(stderr, "harvey fuzz: seed %llu, boundary %s%s%s%s%s\n", static_cast<unsigned long long>(seed),
+               a.boundary.c_str(), a.defect == "none" ? "" : ", defect ", a.defect == "none" ? "" : a.defect.c_str(),
+               a.sqlite.empty() ? "" : ", sqlite ", a.sqlite.c_str());
   auto scratch = ScratchDir::Create(a.scratch_parent);
   if (!scratch.ok()) {
     std::fprintf(stderr, "harvey fuzz: %s\n", scratch.error().c_str());
@@ -86,6 +91,7 @@ int CmdFuzz(const FuzzArgs& a) {
   }
   CampaignSpec spec;
   spec.seed = seed;
+  spec.sqlite = a.sqlite;
   spec.count = a.count;
   spec.time_s = a.time_s;
   spec.gen = model::GenOptions{.workers = a.workers, .steps = a.steps};
@@ -124,13 +130,15 @@ int CmdFuzz(const FuzzArgs& a) {
     exit_code = kExitHarness;
   } else if (t.mismatch) {
     const model::Schedule& s = *t.schedule;
-    std::fputs((MismatchReport(*t.mismatch) + ContextNotes(s)).c_str(), stderr);
+    std::fputs((MismatchReport(*t.mismatch) + ContextNotes(s) + DescribeSqlite(s, t.sqlite, "  ")).c_str(),
+               stderr);
     ::mkdir(a.out_dir.c_str(), 0755);
     finding_path = a.out_dir + "/finding-" + sseed + ".sched";
-    const std::string found_by = "harvey fuzz --boundary " + a.boundary + " --seed " +
-                                 std::to_string(seed) + " (schedule " + std::to_string(t.schedule_index) + ")";
+    const std::string found_by = "harvey fuzz --boundary " + a.boundary + " --seed " + std::to_string(seed) +
+                                 (a.sqlite.empty() ? "" : " --sqlite " + a.sqlite) + " (schedule " +
+                                 std::to_string(t.schedule_index) + ")";
     if (std::string e = WriteFileAtomic(finding_path, FindingText(AsFinding(s, a.boundary), *t.mismatch,
-                                                                  found_by, a.boundary));
+                                                                  found_by, a.boundary, t.sqlite));
         !e.empty()) {
       std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
       finding_path.clear();
@@ -150,6 +158,7 @@ int CmdFuzz(const FuzzArgs& a) {
   std::string verdict = t.mismatch ? "FOUND A MISMATCH"
                                    : "no failure found (this is not a proof of safety)";
   if (interrupted) verdict += "; interrupted";
+  std::fputs(DescribeBuilds(t.sqlite, "").c_str(), stderr);
   std::fprintf(stderr, "fuzz %s seed %llu: %s: %s\n", a.boundary.c_str(), static_cast<unsigned long long>(seed),
                Rates(t).c_str(), verdict.c_str());
   if (a.json) {
@@ -162,7 +171,13 @@ int CmdFuzz(const FuzzArgs& a) {
                      {"schedules_per_s", t.elapsed_s > 0 ? t.schedules / t.elapsed_s : 0.0},
                      {"steps_per_s", t.elapsed_s > 0 ? t.steps / t.elapsed_s : 0.0},
                      {"crashes", t.crashes},
-                     {"interrupted", interrupted}};
+                     {"interrupted", interrupted},
+                     {"sqlite", a.sqlite.empty() ? std::string(kSystemSqlite) : a.sqlite}};
+    nlohmann::json builds = nlohmann::json::array();
+    for (const SqliteBuild& b : t.sqlite) {
+      builds.push_back({{"sqlite", b.name}, {"version", b.version}, {"source_id", b.source_id}});
+    }
+    j["sqlite_builds"] = builds;
     if (!finding_path.empty()) j["finding"] = finding_path;
     if (!shrunk_path.empty()) j["shrunk"] = shrunk;
     std::cout << j.dump() << "\n";

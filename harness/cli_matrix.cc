@@ -1,7 +1,8 @@
-// `harvey matrix [DIR] --boundaries fork,ns,oci,sshfs [--json]`: replays
-// every corpus case (*.sched under DIR, recursively) on every boundary and
-// prints a case x boundary table. One backend per boundary serves every case
-// (workers and sandboxes persist; only the database is reset).
+// `harvey matrix [DIR] --boundaries fork,ns,oci,sshfs [--sqlite a,b] [--json]`:
+// replays every corpus case (*.sched under DIR, recursively) on every
+// boundary (x every SQLite build given) and prints a case x column table
+// (harness/matrix_cell.h runs a cell). One backend per column serves every
+// case (workers and sandboxes persist; only the database is reset).
 //
 // A case's `expect BOUNDARY pass|fail` lines say what each boundary should
 // give; a boundary without one is expected to give what `fork` is expected
@@ -17,6 +18,7 @@
 #include "harness/cli.h"
 #include "harness/interrupt.h"
 #include "harness/launcher.h"
+#include "harness/matrix_cell.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scratch.h"
@@ -26,20 +28,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Cell {
-  std::string status;  // "pass", "FAIL", "ERROR", "skipped"
-  std::string reason;  // short: failure class / error / why skipped
-  std::string detail;  // longer: the mismatch summary
-  std::string expected = "pass";
-  bool contradicts = false;
-  uint64_t trace = 0;
-};
+using Cell = MatrixCell;
 
 struct Case {
   std::string file;
   std::optional<model::Schedule> schedule;
   std::string load_error;
-  std::map<std::string, Cell> cells;  // by boundary
+  std::map<std::string, Cell> cells;  // by column label
 };
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -54,42 +49,15 @@ std::vector<std::string> SplitComma(const std::string& s) {
   return out;
 }
 
-std::string Expected(const model::Schedule& s, const std::string& boundary) {
-  for (const std::string& b : {boundary, std::string("fork")}) {
-    for (const model::Expect& e : s.expects) {
-      if (e.boundary == b) return model::ToString(e.verdict);
-    }
+// Boundaries x SQLite builds; without --sqlite, one column per boundary.
+std::vector<MatrixColumn> Columns(const std::vector<std::string>& boundaries,
+                                  const std::vector<std::string>& sqlites) {
+  std::vector<MatrixColumn> out;
+  for (const std::string& b : boundaries) {
+    if (sqlites.empty()) out.push_back({b, "", b});
+    for (const std::string& v : sqlites) out.push_back({b, v, b + "/" + v});
   }
-  return "pass";
-}
-
-Cell RunCell(const model::Schedule& s, const std::string& boundary, Backend& backend,
-             const std::string& scratch) {
-  Cell c;
-  c.expected = Expected(s, boundary);
-  int code = 0;
-  if (std::string why = CheckPlacement(boundary, &s, &code); !why.empty()) {
-    c.status = "skipped";
-    c.reason = why;
-    return c;
-  }
-  const RunResult r = RunSchedule(s, backend, scratch);
-  c.trace = r.trace;
-  switch (r.verdict) {
-    case Verdict::kPass: c.status = "pass"; break;
-    case Verdict::kMismatch:
-      c.status = "FAIL";
-      c.reason = r.mismatch->failure_class;
-      c.detail = r.mismatch->Summary();
-      break;
-    case Verdict::kError:
-      c.status = "ERROR";
-      c.reason = r.error;
-      break;
-  }
-  c.contradicts = (c.expected == "pass" && c.status == "FAIL") ||
-                  (c.expected == "fail" && c.status == "pass");
-  return c;
+  return out;
 }
 
 std::string CellText(const Cell& c) {
@@ -103,6 +71,7 @@ std::string CellText(const Cell& c) {
 }
 
 void PrintTable(const std::vector<Case>& cases, const std::vector<std::string>& boundaries) {
+  // (`boundaries` are the column labels.)
   size_t w0 = 4;
   for (const Case& c : cases) w0 = std::max(w0, c.file.size());
   std::vector<size_t> w;
@@ -131,7 +100,9 @@ void PrintTable(const std::vector<Case>& cases, const std::vector<std::string>& 
   }
 }
 
-// The lines under the table: every contradiction, failure, error and skip reason.
+// The lines under the table: every contradiction, failure, error and skip
+// reason, and cases whose passing columns disagree on the trace although
+// they ran the same SQLite builds.
 void PrintNotes(const std::vector<Case>& cases, const std::vector<std::string>& boundaries) {
   std::map<std::string, std::string> skipped;  // boundary -> why (first)
   for (const Case& c : cases) {
@@ -151,20 +122,29 @@ void PrintNotes(const std::vector<Case>& cases, const std::vector<std::string>& 
     }
   }
   for (const auto& [b, why] : skipped) std::printf("  %s skipped: %s\n", b.c_str(), why.c_str());
+  std::vector<SqliteBuild> builds;  // which SQLite ran, for every column
+  for (const Case& c : cases) {
+    for (const auto& [b, cell] : c.cells) builds.insert(builds.end(), cell.sqlite.begin(), cell.sqlite.end());
+  }
+  std::fputs(DescribeBuilds(builds, "  ").c_str(), stdout);
   // Same schedule, same SQLite => same trace on every boundary that passes.
   for (const Case& c : cases) {
-    std::map<uint64_t, std::vector<std::string>> by_trace;
+    std::map<std::string, std::map<uint64_t, std::vector<std::string>>> by_build;
     for (const auto& [b, cell] : c.cells) {
-      if (cell.status == "pass") by_trace[cell.trace].push_back(b);
+      std::string builds;
+      for (const SqliteBuild& sb : cell.sqlite) builds += sb.name + ":" + sb.source_id + ";";
+      if (cell.status == "pass") by_build[builds][cell.trace].push_back(b);
     }
-    if (by_trace.size() <= 1) continue;
-    std::string line = c.file + ": passing boundaries disagree on the trace:";
-    for (const auto& [t, bs] : by_trace) {
-      line += " " + TraceHex(t) + " (";
-      for (size_t i = 0; i < bs.size(); ++i) line += (i ? "," : "") + bs[i];
-      line += ")";
+    for (const auto& [builds, by_trace] : by_build) {
+      if (by_trace.size() <= 1) continue;
+      std::string line = c.file + ": passing boundaries disagree on the trace (same SQLite):";
+      for (const auto& [t, bs] : by_trace) {
+        line += " " + TraceHex(t) + " (";
+        for (size_t i = 0; i < bs.size(); ++i) line += (i ? "," : "") + bs[i];
+        line += ")";
+      }
+      std::printf("  note: %s\n", line.c_str());
     }
-    std::printf("  note: %s\n", line.c_str());
   }
 }
 
@@ -180,6 +160,13 @@ nlohmann::json ToJson(const std::vector<Case>& cases, const std::vector<std::str
       if (!cell.reason.empty()) j["reason"] = cell.reason;
       if (!cell.detail.empty()) j["detail"] = cell.detail;
       if (cell.status == "pass" || cell.status == "FAIL") j["trace"] = TraceHex(cell.trace);
+      nlohmann::json sqlite = nlohmann::json::array();  // cell.sqlite is per worker, in order
+      for (size_t i = 0; c.schedule && i < cell.sqlite.size() && i < c.schedule->workers.size(); ++i) {
+        const SqliteBuild& sb = cell.sqlite[i];
+        sqlite.push_back({{"worker", c.schedule->workers[i].name}, {"sqlite", sb.name},
+                          {"version", sb.version}, {"source_id", sb.source_id}});
+      }
+      if (!sqlite.empty()) j["sqlite"] = sqlite;
       results[b] = j;
     }
     row["results"] = results;
@@ -206,12 +193,23 @@ int CmdMatrix(const MatrixArgs& a) {
     std::fprintf(stderr, "harvey matrix: %s: not a directory\n", a.dir.c_str());
     return kExitUsage;
   }
-  const std::vector<std::string> boundaries = SplitComma(a.boundaries);
-  if (boundaries.empty()) {
+  const std::vector<std::string> boundary_list = SplitComma(a.boundaries);
+  if (boundary_list.empty()) {
     std::fprintf(stderr, "harvey matrix: --boundaries is empty\n");
     return kExitUsage;
   }
-  for (const std::string& b : boundaries) {
+  const std::vector<std::string> sqlites = SplitComma(a.sqlite);
+  for (const std::string& v : sqlites) {
+    int code = 0;
+    if (std::string why = CheckSqliteSpec(v, &code); !why.empty()) {
+      std::fprintf(stderr, "harvey matrix: %s\n", why.c_str());
+      return code;
+    }
+  }
+  const std::vector<MatrixColumn> columns = Columns(boundary_list, sqlites);
+  std::vector<std::string> boundaries;  // the column labels
+  for (const MatrixColumn& col : columns) boundaries.push_back(col.label);
+  for (const std::string& b : boundary_list) {
     int code = 0;
     std::string why = CheckPlacement(b, nullptr, &code);
     if (code == kExitUsage) {
@@ -236,16 +234,16 @@ int CmdMatrix(const MatrixArgs& a) {
     std::fprintf(stderr, "harvey matrix: %s\n", scratch.error().c_str());
     return kExitEnvironment;
   }
-  for (const std::string& b : boundaries) {
+  for (const MatrixColumn& col : columns) {
     std::string error;
-    std::unique_ptr<Backend> backend = MakeBackend(b, &error);
+    std::unique_ptr<Backend> backend = MakeBackend(col.boundary, &error);
     for (Case& c : cases) {
       if (Interrupted()) break;
       if (!c.schedule) continue;
-      std::fprintf(stderr, "matrix: %s on %s\n", c.file.c_str(), b.c_str());
-      c.cells[b] = RunCell(*c.schedule, b, *backend, scratch.value()->path());
+      std::fprintf(stderr, "matrix: %s on %s\n", c.file.c_str(), col.label.c_str());
+      c.cells[col.label] = RunMatrixCell(c.file, *c.schedule, col, *backend, scratch.value()->path());
     }
-    backend.reset();  // tear this boundary down before starting the next
+    backend.reset();  // tear this column down before starting the next
     if (Interrupted()) break;
   }
   int contradictions = 0, errors = 0, load_errors = 0;
@@ -265,7 +263,7 @@ int CmdMatrix(const MatrixArgs& a) {
   } else {
     PrintTable(cases, boundaries);
     PrintNotes(cases, boundaries);
-    std::printf("%zu cases x %zu boundaries: %d contradicting their expect lines, %d errors\n",
+    std::printf("%zu cases x %zu columns: %d contradicting their expect lines, %d errors\n",
                 cases.size(), boundaries.size(), contradictions, errors);
   }
   if (Interrupted()) return 128 + InterruptSignal();

@@ -26,6 +26,8 @@ int CmdRun(const RunArgs& a) {
     return kExitUsage;
   }
   if (!a.defect.empty()) model::ParseDefect(a.defect, &s.value().config.defect);
+  // Before anything that needs cleaning up: this may re-exec another build.
+  if (int code = SelectSqlite("run", a.sqlite, a.boundary, &s.value()); code >= 0) return code;
   auto scratch = ScratchDir::Create(a.scratch_parent);
   if (!scratch.ok()) {
     std::fprintf(stderr, "harvey run: %s\n", scratch.error().c_str());
@@ -45,12 +47,14 @@ int CmdRun(const RunArgs& a) {
   backend.reset();  // reap workers before reporting
   if (a.json) {
     nlohmann::json j{{"verdict", ToString(r.verdict)}, {"trace", TraceHex(r.trace)},
-                     {"steps", r.steps_run}, {"boundary", a.boundary}, {"file", a.file}};
+                     {"steps", r.steps_run}, {"boundary", a.boundary}, {"file", a.file},
+                     {"sqlite", SqliteJson(s.value(), r.sqlite)}};
     if (r.mismatch) j["mismatch"] = ToJson(*r.mismatch);
     if (!r.error.empty()) j["error"] = r.error;
     std::cout << j.dump() << "\n";
   } else {
     std::printf("trace %s\n", TraceHex(r.trace).c_str());
+    if (!r.sqlite.empty()) std::fputs(DescribeSqlite(s.value(), r.sqlite, "").c_str(), stderr);
   }
   if (a.show) {
     for (size_t i = 0; i < r.observations.size(); ++i) {

@@ -20,6 +20,8 @@ int CmdShrink(const ShrinkArgs& a) {
     std::fprintf(stderr, "%s\n", s.error().c_str());
     return kExitUsage;
   }
+  // Before anything that needs cleaning up: this may re-exec another build.
+  if (int code = SelectSqlite("shrink", "", a.boundary, &s.value()); code >= 0) return code;
   auto scratch = ScratchDir::Create(a.scratch_parent);
   if (!scratch.ok()) {
     std::fprintf(stderr, "harvey shrink: %s\n", scratch.error().c_str());
@@ -53,12 +55,15 @@ int CmdShrink(const ShrinkArgs& a) {
   backend.reset();
   const std::string found_by = "harvey shrink " + a.file + " --boundary " + a.boundary + " (" +
                                ShrinkSummary(r) + ")";
-  const std::string text = FindingText(AsFinding(r.schedule, a.boundary), r.mismatch, found_by, a.boundary);
+  const std::string text =
+      FindingText(AsFinding(r.schedule, a.boundary), r.mismatch, found_by, a.boundary, first.sqlite);
   if (std::string e = WriteFileAtomic(a.out, text); !e.empty()) {
     std::fprintf(stderr, "harvey shrink: %s\n", e.c_str());
     return kExitEnvironment;
   }
-  std::fputs((MismatchReport(r.mismatch) + ContextNotes(r.schedule)).c_str(), stderr);
+  std::fputs((MismatchReport(r.mismatch) + ContextNotes(r.schedule) + DescribeSqlite(r.schedule, first.sqlite, "  "))
+                 .c_str(),
+             stderr);
   std::fprintf(stderr, "shrunk %s: %s; replayed the same failure %d/%d; saved %s\n", a.file.c_str(),
                ShrinkSummary(r).c_str(), r.confirmed, opt.confirm_runs, a.out.c_str());
   if (a.json) {
@@ -75,7 +80,8 @@ int CmdShrink(const ShrinkArgs& a) {
                      {"kept", r.accepted},
                      {"timed_out", r.timed_out},
                      {"confirmed", r.confirmed},
-                     {"confirm_runs", opt.confirm_runs}};
+                     {"confirm_runs", opt.confirm_runs},
+                     {"sqlite", SqliteJson(r.schedule, first.sqlite)}};
     std::cout << j.dump() << "\n";
   }
   if (Interrupted()) return 128 + InterruptSignal();

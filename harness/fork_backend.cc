@@ -36,7 +36,9 @@ std::string ForkBackend::Spawn(Proc& p) {
   const int slot = static_cast<int>(&p - procs_.data());
   pid_t pid = -1;
   int fd = -1;
-  if (std::string error = p.launcher->Spawn(slot, db_path_, &pid, &fd); !error.empty()) return error;
+  if (std::string error = p.launcher->Spawn(slot, db_path_, p.sqlite, &pid, &fd); !error.empty()) {
+    return error;
+  }
   p.pid = pid;
   p.fd = fd;
   p.killed = false;
@@ -62,9 +64,12 @@ std::string ForkBackend::Place(const model::Schedule& s, const std::string& db_p
   db_path_ = host_path;
   for (size_t i = 0; i < chosen.size(); ++i) {
     Proc& p = procs_[i];
-    if (p.launcher != chosen[i] || (p.pid > 0 && !p.launcher->Reaches(static_cast<int>(i), db_path_))) {
+    const std::string sqlite = WorkerSqlite(s.workers[i]);
+    if (p.launcher != chosen[i] || p.sqlite != sqlite ||
+        (p.pid > 0 && !p.launcher->Reaches(static_cast<int>(i), db_path_))) {
       Reap(p);
       p.launcher = chosen[i];
+      p.sqlite = sqlite;
     }
     p.db_path = p.launcher->WorkerPath(static_cast<int>(i), db_path_);
   }
@@ -94,7 +99,22 @@ std::string ForkBackend::ResetWorker(int i) {
     return "worker " + std::to_string(i) + " did not answer Reset";
   }
   if (reply->type() == MsgType::kFailed) return reply->Str();
+  GetObservation(*reply);
+  p.build.name = reply->Str();
+  p.build.version = reply->Str();
+  p.build.source_id = reply->Str();
+  if (p.build.name != p.sqlite) {
+    Reap(p);
+    return "worker " + std::to_string(i) + " should run SQLite " + p.sqlite + " but its process runs '" +
+           p.build.name + "'";
+  }
   return "";
+}
+
+std::vector<SqliteBuild> ForkBackend::Sqlite() const {
+  std::vector<SqliteBuild> out;
+  for (int i = 0; i < active_ && i < static_cast<int>(procs_.size()); ++i) out.push_back(procs_[i].build);
+  return out;
 }
 
 std::string ForkBackend::Begin(const model::Schedule& s, const std::string& db_path) {

@@ -39,6 +39,7 @@ class ForkBackend : public Backend {
   bool KillsInsideOps() const override { return true; }
   model::Observation PowerLoss(const model::Op& op) override;
   VerifyResult Finish() override;
+  std::vector<SqliteBuild> Sqlite() const override;
 
   // The worker's pid (for tests and crash injection), or -1. For a worker in
   // a sandbox (ns, oci, sshfs) it is the pid inside the sandbox.
@@ -56,6 +57,8 @@ class ForkBackend : public Backend {
     std::optional<Arm> arm;   // `kill at` waiting for the next op
     Launcher* launcher = nullptr;  // where this slot's worker runs
     std::string db_path;           // the database as the worker sees it
+    std::string sqlite;            // the SQLite build it must run (sqlite_build.h)
+    SqliteBuild build;             // what its process reported at Reset
   };
   std::string Spawn(Proc& p);
   void Reap(Proc& p);  // SIGKILL (if alive), wait, close

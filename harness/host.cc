@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "harness/process.h"
+#include "harness/sqlite_build.h"
 #include "harness/worker_main.h"
 
 namespace harvey::harness {
@@ -267,6 +268,15 @@ bool HostClient::Kill(pid_t pid) {
 
 int InternalMain(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
+  if (std::string e = CheckThisSqlite(); !e.empty()) {
+    std::fprintf(stderr, "harvey %s: %s\n", cmd.c_str(), e.c_str());
+    return 4;
+  }
+  if (cmd == "__version") {  // what `harvey versions` asks each build
+    const SqliteBuild b = ThisSqlite();
+    std::printf("%s\t%s\t%s\n", b.name.c_str(), b.version.c_str(), b.source_id.c_str());
+    return 0;
+  }
   int fd = -1;
   HostOptions o;
   for (int i = 2; i + 1 < argc; i += 2) {

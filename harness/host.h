@@ -34,7 +34,9 @@ struct HostOptions {
 int HostMain(int control_fd, const HostOptions& options);
 
 // `harvey __host ...` and `harvey __worker --fd N`: the hidden entry points
-// that boundaries exec. argv[1] is the subcommand.
+// that boundaries exec; `harvey __version` prints "NAME\tVERSION\tSOURCE_ID"
+// of the SQLite build it links (harness/sqlite_build.h). argv[1] is the
+// subcommand. Exit 4 if the executable links another SQLite than its name says.
 int InternalMain(int argc, char** argv);
 
 // The coordinator's handle on one host: owns the control channel.

@@ -30,6 +30,14 @@ InprocBackend::~InprocBackend() { SetVfsFsyncLies(false); }
 
 std::string InprocBackend::Begin(const model::Schedule& s, const std::string& db_path) {
   conns_.clear();
+  // Every connection runs this process's SQLite (the CLI re-execs under
+  // another build's executable first: harness/sqlite_build.h).
+  for (const model::Worker& w : s.workers) {
+    if (WorkerSqlite(w) != BuildSqliteName()) {
+      return "inproc runs every worker on this process's SQLite (" + std::string(BuildSqliteName()) +
+             "), but worker " + w.name + " asks for " + WorkerSqlite(w);
+    }
+  }
   db_path_ = db_path;
   config_ = s.config;
   SetDurabilityTracking(model::HasOp(s, model::OpKind::kPowerLoss));
@@ -72,6 +80,10 @@ model::Observation InprocBackend::PowerLoss(const model::Op& op) {
     }
   }
   return RecoveryObservation(Verify(db_path_, config_));
+}
+
+std::vector<SqliteBuild> InprocBackend::Sqlite() const {
+  return std::vector<SqliteBuild>(conns_.size(), ThisSqlite());
 }
 
 VerifyResult InprocBackend::Finish() {

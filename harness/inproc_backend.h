@@ -23,6 +23,7 @@ class InprocBackend : public Backend {
   bool KillsInsideOps() const override { return false; }
   model::Observation PowerLoss(const model::Op& op) override;
   VerifyResult Finish() override;
+  std::vector<SqliteBuild> Sqlite() const override;
 
  private:
   std::vector<std::unique_ptr<Connection>> conns_;

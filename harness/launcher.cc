@@ -1,5 +1,6 @@
 #include "harness/launcher.h"
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 
 #include "harness/process.h"
 #include "harness/sandbox.h"
+#include "harness/sqlite_build.h"
 #include "harness/worker_main.h"
 
 namespace harvey::harness {
@@ -25,7 +27,14 @@ class ForkLauncher : public Launcher {
  public:
   std::string_view name() const override { return "fork"; }
 
-  std::string Spawn(int slot, const std::string& host_db_path, pid_t* id, int* fd) override {
+  std::string Spawn(int slot, const std::string& host_db_path, const std::string& sqlite, pid_t* id,
+                    int* fd) override {
+    // Another SQLite build: fork, then exec its executable as a bare worker.
+    std::string binary;
+    if (sqlite != BuildSqliteName()) {
+      binary = SqliteBinary(sqlite);
+      if (binary.empty()) return SqliteNotBuiltMessage(sqlite);
+    }
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
       return std::string("socketpair: ") + std::strerror(errno);
@@ -46,7 +55,11 @@ class ForkLauncher : public Launcher {
       // whatever else the coordinator holds must not stay open in here.
       if (sv[1] != 3 && ::dup2(sv[1], 3) < 0) _exit(2);
       ::close_range(4, ~0u, 0);
-      _exit(WorkerMain(3));
+      if (binary.empty()) _exit(WorkerMain(3));
+      ::fcntl(3, F_SETFD, 0);  // the exec'd worker keeps its socket
+      const char* argv[] = {binary.c_str(), "__worker", "--fd", "3", nullptr};
+      ::execv(binary.c_str(), const_cast<char* const*>(argv));
+      _exit(127);  // the coordinator sees the socket close: "did not answer Reset"
     }
     ::close(sv[1]);
     *id = pid;
@@ -196,8 +209,7 @@ Result<std::unique_ptr<ScratchDir>> SandboxLauncher::MakeScratch() {
   return ScratchDir::Create("");
 }
 
-SandboxLauncher::SandboxLauncher(std::unique_ptr<ScratchDir> scratch, std::string harvey_binary)
-    : scratch_(std::move(scratch)), harvey_(std::move(harvey_binary)) {}
+SandboxLauncher::SandboxLauncher(std::unique_ptr<ScratchDir> scratch) : scratch_(std::move(scratch)) {}
 
 SandboxLauncher::~SandboxLauncher() { StopAll(); }
 
@@ -211,10 +223,14 @@ bool SandboxLauncher::Reaches(int slot, const std::string& host_db_path) const {
          it->second->host_db_dir == SandboxDir(host_db_path);
 }
 
-std::string SandboxLauncher::Spawn(int slot, const std::string& host_db_path, pid_t* id, int* fd) {
+std::string SandboxLauncher::Spawn(int slot, const std::string& host_db_path, const std::string& sqlite,
+                                   pid_t* id, int* fd) {
   const std::string host_db_dir = SandboxDir(host_db_path);
+  // The sandbox's host runs the slot's SQLite build; its workers are forks of it.
+  const std::string binary = SqliteBinary(sqlite);
+  if (binary.empty()) return SqliteNotBuiltMessage(sqlite);
   std::unique_ptr<Sandbox>& sb = sandboxes_[slot];
-  if (sb && (sb->host_db_dir != host_db_dir || !sb->host->ok())) sb.reset();
+  if (sb && (sb->host_db_dir != host_db_dir || sb->binary != binary || !sb->host->ok())) sb.reset();
   if (!sb) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -222,6 +238,7 @@ std::string SandboxLauncher::Spawn(int slot, const std::string& host_db_path, pi
     }
     sb = std::make_unique<Sandbox>();
     sb->host_db_dir = host_db_dir;
+    sb->binary = binary;
     sb->host = std::make_unique<HostClient>(sv[0]);
     std::string error = Start(slot, host_db_dir, sv[1], sb.get());
     ::close(sv[1]);

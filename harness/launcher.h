@@ -65,10 +65,12 @@ class Launcher {
   virtual std::string StageDatabase(std::string* host_db_path) { return ""; }
 
   // Starts a worker process for `slot` that can reach `host_db_path` (the
-  // staged database). On success sets *id (for Kill) and *fd (the
-  // coordinator's end of the worker's socket, CLOEXEC) and returns ""; else
-  // one line.
-  virtual std::string Spawn(int slot, const std::string& host_db_path, pid_t* id, int* fd) = 0;
+  // staged database) and runs SQLite build `sqlite` (harness/sqlite_build.h:
+  // this process's own build is forked, another one is exec'd from its
+  // executable). On success sets *id (for Kill) and *fd (the coordinator's
+  // end of the worker's socket, CLOEXEC) and returns ""; else one line.
+  virtual std::string Spawn(int slot, const std::string& host_db_path, const std::string& sqlite,
+                            pid_t* id, int* fd) = 0;
 
   // Whether a worker of `slot` spawned earlier can reach `host_db_path`
   // (else the backend replaces it).

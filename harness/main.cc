@@ -6,12 +6,20 @@
 #include "harness/host.h"
 #include "harness/interrupt.h"
 #include "harness/launcher.h"
+#include "harness/sqlite_build.h"
 
 int main(int argc, char** argv) {
   using namespace harvey::harness;
   // `harvey __host` / `harvey __worker`: what boundaries exec inside a
   // namespace, container or sshfs machine (hidden; see harness/host.h).
   if (argc > 1 && argv[1][0] == '_' && argv[1][1] == '_') return InternalMain(argc, argv);
+  if (std::string e = CheckThisSqlite(); !e.empty()) {
+    std::fprintf(stderr, "harvey: %s\n", e.c_str());
+    return kExitHarness;
+  }
+  const std::string kSqliteHelp =
+      "SQLite build per worker without a `sqlite` line: system, a version (harvey versions), "
+      "or a mix such as system+3.54.1 (worker i gets part i mod n)";
   // fork, inproc, ns, oci, oci-file, sshfs, or a mix such as fork+oci.
   const CLI::Validator kBoundary(
       [](std::string& v) {
@@ -39,6 +47,7 @@ int main(int argc, char** argv) {
   r->add_flag("--show", run.show, "Print every step and what it observed (stderr)");
   r->add_option("--defect", run.defect, "Run under a calibration defect (overrides the file)")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDefectNames), std::end(kDefectNames))));
+  r->add_option("--sqlite", run.sqlite, kSqliteHelp);
 
   FuzzArgs fuzz;
   auto* f = app.add_subcommand("fuzz", "Generate and run schedules until a mismatch or the budget ends");
@@ -69,6 +78,7 @@ int main(int argc, char** argv) {
   f->add_option("--power-losses", fuzz.power_loss_percent,
                 "Chance (percent per step) of a power loss")->check(CLI::Range(0, 100));
 
+  f->add_option("--sqlite", fuzz.sqlite, kSqliteHelp + "; recorded in saved findings");
   f->add_option("--shrink-time", fuzz.shrink_time_s,
                 "Seconds to shrink each finding (0 = do not shrink)")->check(CLI::NonNegativeNumber);
 
@@ -87,8 +97,16 @@ int main(int argc, char** argv) {
   auto* m = app.add_subcommand("matrix", "Replay every corpus case on every boundary; print a case x boundary table");
   m->add_option("dir", matrix.dir, "Corpus directory (*.sched, searched recursively)");
   m->add_option("--boundaries", matrix.boundaries, "Comma-separated boundaries (columns)");
+  m->add_option("--sqlite", matrix.sqlite,
+                "Comma-separated SQLite builds: a column per boundary x build (each applies to "
+                "workers without a `sqlite` line; a build may be a mix a+b)");
   m->add_flag("--json", matrix.json, "Print one JSON object on stdout");
   m->add_option("--scratch", matrix.scratch_parent, "Parent of the scratch directory");
+
+  VersionsArgs versions;
+  auto* v = app.add_subcommand("versions", "List the SQLite builds available here; exit 3 if a named one is not built");
+  v->add_option("names", versions.names, "SQLite builds that must be available (system, 3.54.1, ...)");
+  v->add_flag("--json", versions.json, "Print one JSON object on stdout");
 
   SelftestArgs selftest;
   auto* st = app.add_subcommand("selftest", "Prove detection power: every known way to break WAL must be caught");
@@ -109,6 +127,7 @@ int main(int argc, char** argv) {
   if (r->parsed()) return CmdRun(run);
   if (sh->parsed()) return CmdShrink(shrink);
   if (m->parsed()) return CmdMatrix(matrix);
+  if (v->parsed()) return CmdVersions(versions);
   if (f->parsed()) {
     if (!fuzz.count && !fuzz.time_s) {
       std::fprintf(stderr, "harvey fuzz: give --count N or --time SECONDS\n");

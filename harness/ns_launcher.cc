@@ -15,8 +15,8 @@ constexpr const char* kDbMount = "/db";
 
 class NsLauncher : public SandboxLauncher {
  public:
-  NsLauncher(std::unique_ptr<ScratchDir> scratch, std::string harvey, std::string bwrap)
-      : SandboxLauncher(std::move(scratch), std::move(harvey)), bwrap_(std::move(bwrap)) {}
+  NsLauncher(std::unique_ptr<ScratchDir> scratch, std::string bwrap)
+      : SandboxLauncher(std::move(scratch)), bwrap_(std::move(bwrap)) {}
 
   std::string_view name() const override { return "ns"; }
 
@@ -37,7 +37,7 @@ class NsLauncher : public SandboxLauncher {
     }
     argv.insert(argv.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
                              "--bind", host_db_dir, kDbMount,
-                             "--ro-bind", harvey(), "/harvey",
+                             "--ro-bind", sb->binary, "/harvey",
                              "--chdir", "/", "--", "/harvey", "__host", "--fd", "3"});
     Result<pid_t> pid = SpawnProcess(ExecSpec{.argv = argv, .fds = {{3, host_fd}}});
     if (!pid.ok()) return pid.error();
@@ -55,7 +55,7 @@ Result<std::unique_ptr<Launcher>> MakeNsLauncher() {
   auto scratch = SandboxLauncher::MakeScratch();
   if (!scratch.ok()) return Error{scratch.error()};
   return std::unique_ptr<Launcher>(
-      std::make_unique<NsLauncher>(std::move(scratch.value()), HarveyBinary(), FindTool("bwrap")));
+      std::make_unique<NsLauncher>(std::move(scratch.value()), FindTool("bwrap")));
 }
 
 }  // namespace harvey::harness

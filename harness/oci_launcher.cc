@@ -60,8 +60,8 @@ void EmptyDirExcept(const fs::path& dir, const std::string& keep) {
 
 class OciLauncher : public SandboxLauncher {
  public:
-  OciLauncher(std::unique_ptr<ScratchDir> scratch, std::string harvey, std::string runc, bool file_only)
-      : SandboxLauncher(std::move(scratch), std::move(harvey)), runc_(std::move(runc)),
+  OciLauncher(std::unique_ptr<ScratchDir> scratch, std::string runc, bool file_only)
+      : SandboxLauncher(std::move(scratch)), runc_(std::move(runc)),
         file_only_(file_only) {}
 
   ~OciLauncher() override { StopAll(); }
@@ -109,7 +109,7 @@ class OciLauncher : public SandboxLauncher {
     for (const RootEntry& e : MinimalRoot()) {
       if (e.symlink_target.empty()) binds.push_back({e.path, e.path, true});
     }
-    binds.push_back({"/harvey", harvey(), true});
+    binds.push_back({"/harvey", sb->binary, true});
     std::vector<std::string> files = {"/harvey"};
     std::error_code ec;
     if (file_only_) {
@@ -166,7 +166,7 @@ Result<std::unique_ptr<Launcher>> MakeOciLauncher(bool file_only) {
   auto scratch = SandboxLauncher::MakeScratch();
   if (!scratch.ok()) return Error{scratch.error()};
   return std::unique_ptr<Launcher>(std::make_unique<OciLauncher>(
-      std::move(scratch.value()), HarveyBinary(), FindTool("runc"), file_only));
+      std::move(scratch.value()), FindTool("runc"), file_only));
 }
 
 }  // namespace harvey::harness

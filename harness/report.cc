@@ -51,14 +51,28 @@ std::string OneLine(std::string s) {
 }
 }  // namespace
 
+nlohmann::json SqliteJson(const model::Schedule& s, const std::vector<SqliteBuild>& sqlite) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const model::Worker& w : s.workers) {
+    SqliteBuild b{.name = WorkerSqlite(w)};
+    for (const SqliteBuild& known : sqlite) {
+      if (known.name == b.name) b = known;
+    }
+    out.push_back({{"worker", w.name}, {"sqlite", b.name}, {"version", b.version}, {"source_id", b.source_id}});
+  }
+  return out;
+}
+
 std::string FindingText(const model::Schedule& s, const model::Mismatch& m,
-                        const std::string& found_by, const std::string& boundary) {
+                        const std::string& found_by, const std::string& boundary,
+                        const std::vector<SqliteBuild>& sqlite) {
   std::string t = model::PrintSchedule(s);
   std::string header;
   header += "# harvey finding: " + OneLine(m.Summary()) + "\n";
   for (const std::string& d : m.details) header += "#   " + OneLine(d) + "\n";
   header += "# class: " + m.failure_class + "\n";
   header += "# found by: " + found_by + "\n";
+  header += DescribeSqlite(s, sqlite, "# ");
   header += "# replay: harvey run THIS_FILE --boundary " + boundary + "\n";
   // The header line must stay first: insert the comments after it.
   const size_t nl = t.find('\n');

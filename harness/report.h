@@ -6,6 +6,7 @@
 #include <string>
 
 #include "harness/runner.h"
+#include "harness/sqlite_build.h"
 #include "model/checker.h"
 #include "model/result.h"
 #include "model/schedule.h"
@@ -21,9 +22,16 @@ nlohmann::json ToJson(const model::Mismatch& m);
 // (synchronous=OFF with power loss) or a calibration defect. "" if none.
 std::string ContextNotes(const model::Schedule& s);
 
-// The schedule text with a header comment saying what failed and how to replay.
+// The schedule text with a header comment saying what failed, under which
+// SQLite builds (looked up by name in `sqlite`, see DescribeSqlite), and how
+// to replay.
 std::string FindingText(const model::Schedule& s, const model::Mismatch& m,
-                        const std::string& found_by, const std::string& boundary);
+                        const std::string& found_by, const std::string& boundary,
+                        const std::vector<SqliteBuild>& sqlite = {});
+
+// [{"worker":"w1","sqlite":"system","version":"3.40.1","source_id":"..."}, ...]
+// for the workers of `s` (builds looked up by name as in DescribeSqlite).
+nlohmann::json SqliteJson(const model::Schedule& s, const std::vector<SqliteBuild>& sqlite);
 
 // Reads and parses a schedule file. Error: "file:line: ..." or "file: cannot read: ...".
 Result<model::Schedule> LoadScheduleFile(const std::string& path);

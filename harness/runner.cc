@@ -92,10 +92,15 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
     backend.Finish();
     return r;
   }
+  r.sqlite = backend.Sqlite();
   model::Rules effective = rules;
   if (s.config.defect == model::Defect::kCanary) effective.canary_reads_see_latest = true;
   model::Checker checker(s, effective);
   TraceHasher trace;
+  for (const SqliteBuild& b : r.sqlite) {
+    trace.Str(b.name);
+    trace.Str(b.source_id);
+  }
   for (int64_t i = 0; i < static_cast<int64_t>(s.steps.size()); ++i) {
     if (Interrupted()) {
       r.verdict = Verdict::kError;

@@ -3,7 +3,9 @@
 // runs the end-of-schedule oracles, and hashes everything observed.
 //
 // Same schedule + same SQLite build => same trace hash, on every backend
-// that is safe (observations only; VFS event counts are not hashed).
+// that is safe (observations only; VFS event counts are not hashed). The
+// SQLite build of each worker (its name and sqlite3_sourceid()) is part of
+// the hash: a trace names the SQLite that produced it.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,7 @@ struct RunResult {
   uint64_t trace = 0;
   int64_t steps_run = 0;
   std::vector<model::Observation> observations;  // one per step run
+  std::vector<SqliteBuild> sqlite;  // per worker: the SQLite it ran (empty if Begin failed)
 };
 
 // REQUIRES: `db_dir` exists and belongs to harvey (its database is replaced).

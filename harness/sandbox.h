@@ -28,6 +28,7 @@ struct Sandbox {
   ~Sandbox();
 
   std::string host_db_dir;          // what it was started for
+  std::string binary;               // the harvey executable its host runs (its SQLite)
   std::unique_ptr<HostClient> host;
   pid_t root_pid = -1;              // bwrap / runc run / unshare
   std::vector<pid_t> helpers;       // e.g. the ssh client carrying sshfs
@@ -40,24 +41,25 @@ class SandboxLauncher : public Launcher {
   static Result<std::unique_ptr<ScratchDir>> MakeScratch();
 
   ~SandboxLauncher() override;
-  std::string Spawn(int slot, const std::string& host_db_path, pid_t* id, int* fd) override;
+  std::string Spawn(int slot, const std::string& host_db_path, const std::string& sqlite, pid_t* id,
+                    int* fd) override;
   bool Reaches(int slot, const std::string& host_db_path) const override;
   void Kill(int slot, pid_t id) override;
 
  protected:
-  SandboxLauncher(std::unique_ptr<ScratchDir> scratch, std::string harvey_binary);
+  explicit SandboxLauncher(std::unique_ptr<ScratchDir> scratch);
 
   // The host directory a sandbox makes reachable for `host_db_path` (a
   // sandbox is restarted when this changes). Default: its directory.
   virtual std::string SandboxDir(const std::string& host_db_path) const;
 
   // Starts the sandbox of `slot`: a root process whose `harvey __host`
-  // has `host_fd` (the host's end of the control channel) as fd 3. Sets
-  // sb->root_pid, helpers and cleanup. Returns "" or one line.
+  // (the executable sb->binary, which links the slot's SQLite) has `host_fd`
+  // (the host's end of the control channel) as fd 3. Sets sb->root_pid,
+  // helpers and cleanup. Returns "" or one line.
   virtual std::string Start(int slot, const std::string& host_db_dir, int host_fd, Sandbox* sb) = 0;
 
   const std::string& scratch() const { return scratch_->path(); }
-  const std::string& harvey() const { return harvey_; }
 
   // Teardown of every sandbox (called by the destructor; subclasses that
   // own shared services, e.g. sshd, call it first in theirs).
@@ -65,7 +67,6 @@ class SandboxLauncher : public Launcher {
 
  private:
   std::unique_ptr<ScratchDir> scratch_;
-  std::string harvey_;
   std::map<int, std::unique_ptr<Sandbox>> sandboxes_;
 };
 

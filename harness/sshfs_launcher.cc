@@ -70,8 +70,7 @@ bool HasChildren(pid_t pid) {
 
 class SshfsLauncher : public SandboxLauncher {
  public:
-  SshfsLauncher(std::unique_ptr<ScratchDir> scratch, std::string harvey)
-      : SandboxLauncher(std::move(scratch), std::move(harvey)) {}
+  explicit SshfsLauncher(std::unique_ptr<ScratchDir> scratch) : SandboxLauncher(std::move(scratch)) {}
 
   ~SshfsLauncher() override {
     StopAll();  // machines first: their ssh clients exit, sshd's sessions end
@@ -147,7 +146,7 @@ class SshfsLauncher : public SandboxLauncher {
     fs::create_directories(MountPoint(slot), ec);
     std::vector<std::string> argv = {
         FindTool("unshare"), "--mount", "--propagation", "private", "--pid", "--fork",
-        "--kill-child", "--net", "--ipc", "--uts", "--", harvey(), "__host", "--fd", "3",
+        "--kill-child", "--net", "--ipc", "--uts", "--", sb->binary, "__host", "--fd", "3",
         "--sshfs-fd", "4", "--mount", MountPoint(slot), "--remote", "harvey:" + host_db_dir};
     if (*kSshfsOptions) argv.insert(argv.end(), {"--sshfs-options", kSshfsOptions});
     Result<pid_t> pid = SpawnProcess(ExecSpec{.argv = argv, .fds = {{3, host_fd}, {4, sv[1]}}});
@@ -222,7 +221,7 @@ Result<std::unique_ptr<Launcher>> MakeSshfsLauncher() {
   auto scratch = SandboxLauncher::MakeScratch();
   if (!scratch.ok()) return Error{scratch.error()};
   return std::unique_ptr<Launcher>(
-      std::make_unique<SshfsLauncher>(std::move(scratch.value()), HarveyBinary()));
+      std::make_unique<SshfsLauncher>(std::move(scratch.value())));
 }
 
 }  // namespace harvey::harness

@@ -3,7 +3,8 @@
 // byte and a payload written with Encoder and read with Decoder.
 //
 // Coordinator -> worker:  Reset, Step, Continue, Close, Verify, Quit.
-// Worker -> coordinator:  Result (an op finished), Event (the worker is
+// Worker -> coordinator:  Result (an op finished; the Result of a Reset also
+//   carries the worker's SQLite build: name, version, source id), Event (the worker is
 //   paused *inside* an op at a VFS event and waits for Continue), Verified,
 //   Failed (the worker could not do what it was asked: one line).
 //

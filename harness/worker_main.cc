@@ -3,6 +3,7 @@
 #include "harness/backend.h"
 #include "harness/connection.h"
 #include "harness/durability.h"
+#include "harness/sqlite_build.h"
 #include "harness/vfs_shim.h"
 #include "harness/wire.h"
 
@@ -58,9 +59,15 @@ int WorkerMain(int fd) {
         SetVfsFsyncLies(config.defect == model::Defect::kFsyncLies);
         SeedVfs(WorkerSeed(config.seed, index));
         const std::string error = conn.Reset(db_path, config, index);
+        // The reply names the SQLite this process runs (harness/sqlite_build.h).
         Encoder e(error.empty() ? MsgType::kResult : MsgType::kFailed);
-        if (error.empty()) Put(e, model::Observation{});
-        else e.Str(error);
+        if (error.empty()) {
+          const SqliteBuild b = ThisSqlite();
+          Put(e, model::Observation{});
+          e.Str(b.name).Str(b.version).Str(b.source_id);
+        } else {
+          e.Str(error);
+        }
         if (!SendMsg(fd, e)) return 0;
         break;
       }

@@ -168,7 +168,7 @@ std::string CheckWorkerName(std::string_view name) {
     ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
   }
   if (!ok) return "invalid worker name " + Quote(name) + " (want [a-z][a-z0-9_]{0,15})";
-  if (name == "config" || name == "worker" || name == "expect") {
+  if (name == "config" || name == "worker" || name == "expect" || name == "sqlite") {
     return "worker name " + Quote(name) + " is reserved (it is a keyword)";
   }
   return "";
@@ -182,6 +182,21 @@ std::string CheckBoundaryName(std::string_view name) {
   }
   if (!ok) return "invalid boundary name " + Quote(name) + " (want [a-z][a-z0-9_-]{0,15})";
   return "";
+}
+
+// SQLite build names in `sqlite` lines: "system" or a version N.N.N[.N].
+std::string CheckSqliteNameImpl(std::string_view name) {
+  if (name == "system") return "";
+  int parts = 0;
+  bool ok = !name.empty() && name.size() <= kMaxNameBytes;
+  for (size_t i = 0; ok && i < name.size(); ++i) {
+    const size_t start = i;
+    while (i < name.size() && name[i] >= '0' && name[i] <= '9') ++i;
+    ok = i > start && i - start <= 4 && (i == name.size() || name[i] == '.');
+    ++parts;
+  }
+  if (ok && name.back() != '.' && parts >= 3 && parts <= 4) return "";
+  return "invalid SQLite " + Quote(name) + " (want system or a version such as 3.54.1)";
 }
 
 // How many arguments an op takes, and a description for error messages.
@@ -250,6 +265,7 @@ class Parser {
   std::string ConfigValue(ConfigKey key, std::string_view value);
   std::string WorkerLine(const Tokens& tok);
   std::string ExpectLine(const Tokens& tok);
+  std::string SqliteLine(const Tokens& tok);
   std::string StepLine(const Tokens& tok);
   int FindWorker(std::string_view name) const;
   Error Fail(const std::string& what) const {
@@ -262,6 +278,8 @@ class Parser {
   Schedule s_;
   size_t config_line_[kNumConfigKeys] = {};  // where each key was set; 0 = not yet
   std::vector<size_t> worker_line_;          // where each worker was declared
+  std::vector<size_t> sqlite_line_;          // per worker: its sqlite line; 0 = none
+  std::vector<size_t> first_step_line_;      // per worker: its first step; 0 = none
 };
 
 Result<Schedule> Parser::Run(std::string_view text) {
@@ -292,6 +310,8 @@ Result<Schedule> Parser::Run(std::string_view text) {
       err = WorkerLine(tok);
     } else if (tok[0] == "expect") {
       err = ExpectLine(tok);
+    } else if (tok[0] == "sqlite") {
+      err = SqliteLine(tok);
     } else {
       err = StepLine(tok);
     }
@@ -421,6 +441,29 @@ std::string Parser::WorkerLine(const Tokens& tok) {
   }
   s_.workers.push_back(Worker{std::string(tok[1]), tok.size() == 3 ? std::string(tok[2]) : ""});
   worker_line_.push_back(line_);
+  sqlite_line_.push_back(0);
+  first_step_line_.push_back(0);
+  return "";
+}
+
+std::string Parser::SqliteLine(const Tokens& tok) {
+  if (tok.size() != 3) {
+    return "sqlite takes a worker and a SQLite build, e.g. 'sqlite w2 3.54.1' or 'sqlite w1 "
+           "system', got " + std::to_string(tok.size() - 1) + " arguments";
+  }
+  const int w = FindWorker(tok[1]);
+  if (w < 0) return "undeclared worker " + Quote(tok[1]) + " (declare it with a 'worker' line first)";
+  if (first_step_line_[w] != 0) {
+    return "the sqlite line of " + Quote(tok[1]) + " must come before its first step (line " +
+           std::to_string(first_step_line_[w]) + ")";
+  }
+  if (sqlite_line_[w] != 0) {
+    return "duplicate sqlite line for worker " + Quote(tok[1]) + " (first on line " +
+           std::to_string(sqlite_line_[w]) + ")";
+  }
+  if (auto e = CheckSqliteNameImpl(tok[2]); !e.empty()) return e;
+  s_.workers[w].sqlite = std::string(tok[2]);
+  sqlite_line_[w] = line_;
   return "";
 }
 
@@ -454,7 +497,8 @@ std::string Parser::StepLine(const Tokens& tok) {
     if (known_op) {
       return "undeclared worker " + Quote(tok[0]) + " (declare it with a 'worker' line first)";
     }
-    return "unknown keyword " + Quote(tok[0]) + " (want config, expect, worker or a declared worker name)";
+    return "unknown keyword " + Quote(tok[0]) +
+           " (want config, expect, worker, sqlite or a declared worker name)";
   }
   if (tok.size() < 2) return "missing op after worker " + Quote(tok[0]) + " (want " + OpList() + ")";
   if (!known_op) return "unknown op " + Quote(tok[1]) + " (want " + OpList() + ")";
@@ -510,6 +554,7 @@ std::string Parser::StepLine(const Tokens& tok) {
       break;
   }
   s_.steps.push_back(step);
+  if (first_step_line_[step.worker] == 0) first_step_line_[step.worker] = line_;
   return "";
 }
 
@@ -562,6 +607,8 @@ std::string CheckStep(const Schedule& s, const Step& step) {
 
 }  // namespace
 
+std::string CheckSqliteName(std::string_view name) { return CheckSqliteNameImpl(name); }
+
 Result<Schedule> ParseSchedule(std::string_view text, std::string_view filename) {
   return Parser(filename).Run(text);
 }
@@ -584,6 +631,9 @@ std::string PrintSchedule(const Schedule& s) {
   }
   for (const Worker& w : s.workers) {
     out += "worker " + w.name + (w.boundary.empty() ? "" : " " + w.boundary) + "\n";
+  }
+  for (const Worker& w : s.workers) {
+    if (!w.sqlite.empty()) out += "sqlite " + w.name + " " + w.sqlite + "\n";
   }
   for (const Step& step : s.steps) out += PrintStep(s, step) + "\n";
   return out;
@@ -645,6 +695,11 @@ std::string Validate(const Schedule& s) {
   for (size_t i = 0; i < s.workers.size(); ++i) {
     if (auto e = CheckWorkerName(s.workers[i].name); !e.empty()) {
       return "worker " + std::to_string(i) + ": " + e;
+    }
+    if (!s.workers[i].sqlite.empty()) {
+      if (auto e = CheckSqliteNameImpl(s.workers[i].sqlite); !e.empty()) {
+        return "worker " + std::to_string(i) + ": " + e;
+      }
     }
     if (!s.workers[i].boundary.empty()) {
       if (auto e = CheckBoundaryName(s.workers[i].boundary); !e.empty()) {

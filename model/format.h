@@ -16,6 +16,10 @@
 //   worker w1                      (name: [a-z][a-z0-9_]{0,15}; 1..8 workers)
 //   worker w2 oci                  (optional placement: where this worker runs,
 //                                   [a-z][a-z0-9_-]{0,15}; default: the run's --boundary)
+//   sqlite w2 3.54.1               (which SQLite worker w2 links: system | a version
+//                                   N.N.N[.N]; default: the run's --sqlite, else system;
+//                                   after the worker line, before that worker's first
+//                                   step, at most once per worker)
 //   w1 begin deferred              (deferred | immediate | exclusive)
 //   w1 read 3                      (key: 0..1000000)
 //   w1 write 3 100                 (size: 16..1048576 bytes)
@@ -36,8 +40,9 @@
 // comment "# ..." is allowed on any line.
 //
 // Print() emits the expect lines first, then every config key (defect,
-// sector_size and journal_size_limit only when not default), so
-// Parse(Print(s)) == s for every valid s.
+// sector_size and journal_size_limit only when not default), the workers,
+// their sqlite lines (when set), then the steps, so Parse(Print(s)) == s for
+// every valid s.
 #pragma once
 
 #include <string>
@@ -57,6 +62,10 @@ std::string PrintSchedule(const Schedule& s);
 
 // One step as it appears in the text, e.g. "w1 write 3 100".
 std::string PrintStep(const Schedule& s, const Step& step);
+
+// "" if `name` may follow `sqlite WORKER` ("system" or N.N.N[.N]), else what
+// is wrong with it.
+std::string CheckSqliteName(std::string_view name);
 
 // Empty if `s` is valid (what Parse would accept), else what is wrong.
 std::string Validate(const Schedule& s);

@@ -91,6 +91,11 @@ struct Worker {
   // Where this worker runs ("fork", "oci", ...; [a-z][a-z0-9_-]{0,15}), or
   // "" for the run's --boundary. Lets one schedule mix placements.
   std::string boundary;
+  // Which SQLite this worker's process links: "system" (the distribution's
+  // library) or a fetched version such as "3.54.1" (harness/sqlite_build.h);
+  // "" = the run's default (--sqlite, else "system"). Written as a
+  // `sqlite w1 3.54.1` line.
+  std::string sqlite;
   bool operator==(const Worker&) const = default;
 };
 

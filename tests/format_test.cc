@@ -197,6 +197,40 @@ TEST(FormatTest, WorkerCountsAndNames) {
   ParseOk(h + "worker abcdefghijklmnop\nworker a\n");
 }
 
+TEST(FormatTest, SqliteLinesPickEachWorkersSqlite) {
+  const std::string h = "harvey-schedule 1\nworker w1\nworker w2 oci\nworker w3\n";
+  const Schedule s = ParseOk(h + "sqlite w2 3.54.1\nsqlite w1 system\nw1 scan\nw2 scan\n");
+  EXPECT_EQ(s.workers[0].sqlite, "system");
+  EXPECT_EQ(s.workers[1].sqlite, "3.54.1");
+  EXPECT_EQ(s.workers[1].boundary, "oci");
+  EXPECT_EQ(s.workers[2].sqlite, "");  // the run's default
+  // Printed after the worker lines, in worker order, only where set.
+  EXPECT_EQ(PrintSchedule(s), "harvey-schedule 1\n"
+                              "config page_size 4096\nconfig synchronous full\n"
+                              "config wal_autocheckpoint 0\nconfig cache_size 100\nconfig seed 1\n"
+                              "worker w1\nworker w2 oci\nworker w3\n"
+                              "sqlite w1 system\nsqlite w2 3.54.1\n"
+                              "w1 scan\nw2 scan\n");
+  EXPECT_EQ(ParseOk(PrintSchedule(s)), s);
+  EXPECT_EQ(Validate(s), "");
+  // Versions: N.N.N or N.N.N.N.
+  EXPECT_EQ(ParseOk(h + "sqlite w3 3.7.17.1\n").workers[2].sqlite, "3.7.17.1");
+  for (const char* bad : {"3.54", "3.54.1.", "v3.54.1", "3..1", "latest", "3.54.1.2.3", "12345.1.1"}) {
+    EXPECT_TRUE(FailsAt(h + "sqlite w1 " + bad + "\n", 5, "invalid SQLite")) << bad;
+  }
+  EXPECT_TRUE(FailsAt(h + "sqlite w9 3.54.1\n", 5, "undeclared worker 'w9'"));
+  EXPECT_TRUE(FailsAt(h + "sqlite w1\n", 5, "sqlite takes a worker and a SQLite build"));
+  EXPECT_TRUE(FailsAt(h + "sqlite w1 system\nsqlite w1 3.54.1\n", 6,
+                      "duplicate sqlite line for worker 'w1' (first on line 5)"));
+  EXPECT_TRUE(FailsAt(h + "w1 scan\nsqlite w1 3.54.1\n", 6,
+                      "the sqlite line of 'w1' must come before its first step (line 5)"));
+  ParseOk(h + "w1 scan\nsqlite w2 3.54.1\n");  // w2 has no step yet
+  EXPECT_TRUE(FailsAt("harvey-schedule 1\nworker sqlite\n", 2, "worker name 'sqlite' is reserved"));
+  Schedule t = s;
+  t.workers[0].sqlite = "3.x";
+  EXPECT_NE(Validate(t).find("invalid SQLite '3.x'"), std::string::npos);
+}
+
 TEST(FormatTest, LineLengthLimit) {
   const std::string h = "harvey-schedule 1\nworker w1\n";
   const std::string ok_comment = "#" + std::string(4095, 'x');

@@ -41,7 +41,7 @@ inline rc::Gen<std::string> GenWorkerName() {
       },
       first, rest);
   return rc::gen::suchThat(name, [](const std::string& n) {
-    return n != "config" && n != "worker" && n != "expect";
+    return n != "config" && n != "worker" && n != "expect" && n != "sqlite";
   });
 }
 
@@ -134,9 +134,10 @@ inline rc::Gen<model::Schedule> GenSchedule() {
         return std::none_of(taken.begin(), taken.end(),
                             [&](const model::Worker& w) { return w.name == n; });
       });
-      // Placement: mostly none (the run's --boundary), else a real or valid name.
+      // Placement and SQLite are metadata: any valid name round-trips.
       s.workers.push_back(model::Worker{
-          name, *rc::gen::element<std::string>("", "", "", "fork", "oci", "ns", "x_y-1")});
+          name, *rc::gen::element<std::string>("", "", "fork", "oci", "x-1"),
+          *rc::gen::element<std::string>("", "", "system", "3.54.1", "3.39.1", "10.0.0.1")});
     }
     const int steps = *rc::gen::inRange(0, 61);
     for (int i = 0; i < steps; ++i) {
