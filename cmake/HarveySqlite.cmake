@@ -42,12 +42,17 @@ function(harvey_sqlite_library target dir)
   # Production-like defaults; only what costs speed without changing WAL
   # behaviour is trimmed: no memory statistics, no page-cache preallocation
   # per connection, and no lookaside (every allocation goes through malloc,
-  # so AddressSanitizer sees SQLite's small objects too).
+  # so AddressSanitizer sees SQLite's small objects too) unless
+  # HARVEY_SQLITE_LOOKASIDE is ON (SQLite's default lookaside: fewer mallocs,
+  # for builds without AddressSanitizer).
   # HARVEY_SQLITE_DEBUG adds SQLite's internal assert()s.
   target_compile_definitions(${target} PRIVATE
     SQLITE_THREADSAFE=1 SQLITE_DEFAULT_MEMSTATUS=0 SQLITE_OMIT_LOAD_EXTENSION
-    SQLITE_DEFAULT_PCACHE_INITSZ=0 SQLITE_DEFAULT_LOOKASIDE=0,0
+    SQLITE_DEFAULT_PCACHE_INITSZ=0
     $<$<BOOL:${HARVEY_SQLITE_DEBUG}>:SQLITE_DEBUG=1>)
+  if(NOT HARVEY_SQLITE_LOOKASIDE)
+    target_compile_definitions(${target} PRIVATE "SQLITE_DEFAULT_LOOKASIDE=0,0")
+  endif()
   target_compile_options(${target} PRIVATE -O1 -g0 -w
     $<$<NOT:$<BOOL:${HARVEY_SQLITE_UBSAN}>>:-fno-sanitize=undefined>)
   target_link_libraries(${target} PUBLIC Threads::Threads m)

@@ -1,11 +1,17 @@
 #include "harness/connection.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
 #include <span>
 #include <string>
 
+#include "harness/durability.h"
 #include "harness/vfs_shim.h"
 #include "model/value.h"
 
@@ -96,12 +102,15 @@ int Connection::Open(std::string* error) {
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  // What PRAGMA busy_timeout=0 and PRAGMA wal_autocheckpoint=N do, without
+  // parsing two statements per open (N <= 0: no auto-checkpoint hook).
+  sqlite3_busy_timeout(db_, 0);
+  sqlite3_wal_autocheckpoint(db_, static_cast<int>(config_.wal_autocheckpoint));
   const std::string pragmas =
       std::string(vfs.exclusive ? "PRAGMA locking_mode=EXCLUSIVE;" : "") +
-      "PRAGMA busy_timeout=0; PRAGMA mmap_size=0; PRAGMA journal_mode=WAL;" +
+      "PRAGMA mmap_size=0; PRAGMA journal_mode=WAL;" +
       "PRAGMA synchronous=" + SyncName(config_.synchronous) + ";" +
       "PRAGMA cache_size=" + std::to_string(config_.cache_size) + ";" +
-      "PRAGMA wal_autocheckpoint=" + std::to_string(config_.wal_autocheckpoint) + ";" +
       (config_.journal_size_limit == -1
            ? std::string()
            : "PRAGMA journal_size_limit=" + std::to_string(config_.journal_size_limit) + ";");
@@ -203,7 +212,9 @@ Observation Connection::Checkpoint(model::CheckpointMode mode) {
   return o;
 }
 
-std::string CreateDatabase(const std::string& db_path, const model::Config& config) {
+namespace {
+
+std::string CreateWithSql(const std::string& db_path, const model::Config& config) {
   RegisterHarveyVfs();
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -217,6 +228,59 @@ std::string CreateDatabase(const std::string& db_path, const model::Config& conf
   if (rc != SQLITE_OK) error = Message(db, "create database " + db_path, rc);
   sqlite3_close(db);
   return error;
+}
+
+// The bytes CreateWithSql left, by page size (creation draws no randomness
+// and reads no clock that reaches the file, so every creation with this
+// SQLite gives the same bytes; the WAL is checkpointed and deleted on close).
+std::mutex g_images_mu;
+std::map<uint32_t, std::string> g_images;
+
+bool ReadWhole(const std::string& path, std::string* out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[1 << 16];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return n == 0;
+}
+
+// Writes `image` to a new file at `path` (mode 0644 like SQLite's, umask
+// applied). Returns "" or what failed.
+std::string WriteNew(const std::string& path, const std::string& image) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return "create database " + path + ": " + std::strerror(errno);
+  size_t done = 0;
+  while (done < image.size()) {
+    const ssize_t w = ::write(fd, image.data() + done, image.size() - done);
+    if (w <= 0) break;
+    done += static_cast<size_t>(w);
+  }
+  const int saved = errno;
+  ::close(fd);
+  if (done == image.size()) return "";
+  return "create database " + path + ": " + std::strerror(saved);
+}
+
+}  // namespace
+
+std::string CreateDatabase(const std::string& db_path, const model::Config& config) {
+  // Power-loss bookkeeping must see the creation's own writes and syncs.
+  if (DurabilityTracking()) return CreateWithSql(db_path, config);
+  {
+    std::lock_guard<std::mutex> lock(g_images_mu);
+    if (auto it = g_images.find(config.page_size); it != g_images.end()) {
+      return WriteNew(db_path, it->second);
+    }
+  }
+  if (std::string e = CreateWithSql(db_path, config); !e.empty()) return e;
+  std::string image;
+  if (::access((db_path + "-wal").c_str(), F_OK) != 0 && ReadWhole(db_path, &image)) {
+    std::lock_guard<std::mutex> lock(g_images_mu);
+    g_images.emplace(config.page_size, std::move(image));
+  }
+  return "";
 }
 
 void RemoveDatabase(const std::string& db_path) {
@@ -235,8 +299,9 @@ VerifyResult Verify(const std::string& db_path, const model::Config& config) {
   quiet.wal_autocheckpoint = 0;
   r.error = c.Reset(db_path, quiet);
   if (!r.error.empty()) return r;
-  // Reuse the connection's handle through a scan op for the rows; the pragma
-  // and the index comparison need raw statements.
+  // The rows through the connection's scan op; the pragma and the index
+  // comparison through raw statements on the same handle (every read here
+  // ends its transaction, so each sees the same committed state).
   model::Op scan{.kind = OpKind::kScan};
   Observation o = c.Execute(scan, -1);
   if (o.rc != SQLITE_OK) {
@@ -244,37 +309,31 @@ VerifyResult Verify(const std::string& db_path, const model::Config& config) {
     return r;
   }
   r.rows = std::move(o.rows);
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, kHarveyVfsName) == SQLITE_OK) {
-    sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-    sqlite3_stmt* st = nullptr;
-    r.integrity.clear();
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK) {
-      while (sqlite3_step(st) == SQLITE_ROW) {
-        if (!r.integrity.empty()) r.integrity += "; ";
-        r.integrity += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-      }
+  sqlite3* db = c.handle();
+  sqlite3_stmt* st = nullptr;
+  r.integrity.clear();
+  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      if (!r.integrity.empty()) r.integrity += "; ";
+      r.integrity += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
     }
-    sqlite3_finalize(st);
-    if (r.integrity.empty()) r.integrity = std::string("integrity_check failed: ") + sqlite3_errmsg(db);
-    // Every row reachable through the value index, in key order.
-    st = nullptr;
-    std::vector<int64_t> via_index;
-    if (sqlite3_prepare_v2(db, "SELECT k FROM kv INDEXED BY kv_v WHERE v IS NOT NULL ORDER BY k",
-                           -1, &st, nullptr) == SQLITE_OK) {
-      while (sqlite3_step(st) == SQLITE_ROW) via_index.push_back(sqlite3_column_int64(st, 0));
-      r.index_agrees = sqlite3_reset(st) == SQLITE_OK && via_index.size() == r.rows.size();
-      for (size_t i = 0; r.index_agrees && i < via_index.size(); ++i) {
-        r.index_agrees = via_index[i] == r.rows[i].key;
-      }
-    } else {
-      r.index_agrees = false;
-    }
-    sqlite3_finalize(st);
-  } else {
-    r.error = "verify: cannot open " + db_path;
   }
-  sqlite3_close(db);
+  sqlite3_finalize(st);
+  if (r.integrity.empty()) r.integrity = std::string("integrity_check failed: ") + sqlite3_errmsg(db);
+  // Every row reachable through the value index, in key order.
+  st = nullptr;
+  std::vector<int64_t> via_index;
+  if (sqlite3_prepare_v2(db, "SELECT k FROM kv INDEXED BY kv_v WHERE v IS NOT NULL ORDER BY k",
+                         -1, &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) via_index.push_back(sqlite3_column_int64(st, 0));
+    r.index_agrees = sqlite3_reset(st) == SQLITE_OK && via_index.size() == r.rows.size();
+    for (size_t i = 0; r.index_agrees && i < via_index.size(); ++i) {
+      r.index_agrees = via_index[i] == r.rows[i].key;
+    }
+  } else {
+    r.index_agrees = false;
+  }
+  sqlite3_finalize(st);
   return r;
 }
 

@@ -47,6 +47,8 @@ class Connection {
   // Closes the connection (rolling back any open transaction). Idempotent.
   void Close();
   bool is_open() const { return db_ != nullptr; }
+  // The open handle (nullptr when closed), for checks beyond ops (Verify).
+  sqlite3* handle() const { return db_; }
 
  private:
   int Open(std::string* error);
@@ -78,12 +80,17 @@ VfsChoice VfsFor(model::Defect defect, int worker);
 // Creates a fresh database at `db_path` (which must not exist) in WAL mode
 // with `config.page_size` and the schema, then closes it (its WAL is
 // checkpointed and removed). Returns "" or what failed.
+// The first creation per page size in a process goes through SQL and its
+// bytes are kept; later ones write those bytes (~20x cheaper; same file).
+// While power-loss tracking is on (durability.h) it always goes through SQL,
+// so the tracker sees the creation's writes and syncs.
 std::string CreateDatabase(const std::string& db_path, const model::Config& config);
 
 // Removes the database and its -wal, -shm and -journal files, if present.
 void RemoveDatabase(const std::string& db_path);
 
-// What a fresh connection finds after every worker closed.
+// What a fresh connection finds after every worker closed: one connection
+// (as a checking worker, -1) scans, runs integrity_check and reads the index.
 struct VerifyResult {
   std::string error;      // could not open/read at all ("" if fine)
   std::string integrity;  // PRAGMA integrity_check joined by "; " ("ok")

@@ -1,5 +1,7 @@
 // harvey: tries to disprove that SQLite's WAL mode is safe across a boundary.
 // This file only parses the command line; the work is in harness/cli_*.cc.
+#include <csignal>
+
 #include <CLI/CLI.hpp>
 
 #include "harness/cli.h"
@@ -122,6 +124,11 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : kExitUsage;
   }
   InstallInterruptHandlers();
+  // Writing to a worker or host that died (a dropped sshfs connection, a
+  // killed container) must fail with EPIPE, which the wire layer reports as
+  // that worker's death, not kill the coordinator before it tears down its
+  // workers, mounts and scratch directories and prints its summary.
+  std::signal(SIGPIPE, SIG_IGN);
   if (g->parsed()) return CmdGen(gen);
   if (st->parsed()) return CmdSelftest(selftest);
   if (r->parsed()) return CmdRun(run);

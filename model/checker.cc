@@ -23,16 +23,23 @@ auto KeyOf(const State& s) {
 // without it every unobserved kill would triple the set for good.
 void Dedupe(std::vector<State>& states) {
   for (State& s : states) Canonicalize(s);
-  std::sort(states.begin(), states.end(),
-            [](const State& a, const State& b) { return KeyOf(a) < KeyOf(b); });
+  // Sorted through pointers: a State is several maps, costly to swap. Which
+  // of two equal-key states comes first does not matter (they differ only in
+  // `lossable`, merged into a sorted set below).
+  std::vector<State*> order;
+  order.reserve(states.size());
+  for (State& s : states) order.push_back(&s);
+  std::sort(order.begin(), order.end(),
+            [](const State* a, const State* b) { return KeyOf(*a) < KeyOf(*b); });
   std::vector<State> out;
-  for (State& s : states) {
-    if (!out.empty() && KeyOf(out.back()) == KeyOf(s)) {
+  out.reserve(order.size());
+  for (State* s : order) {
+    if (!out.empty() && KeyOf(out.back()) == KeyOf(*s)) {
       auto& into = out.back().lossable;
-      into.insert(into.end(), s.lossable.begin(), s.lossable.end());
+      into.insert(into.end(), s->lossable.begin(), s->lossable.end());
       continue;
     }
-    out.push_back(std::move(s));
+    out.push_back(std::move(*s));
   }
   for (State& s : out) {  // only the set matters to a power loss
     std::sort(s.lossable.begin(), s.lossable.end());
