@@ -36,8 +36,10 @@ CampaignResult RunCampaign(const CampaignSpec& spec, Backend& backend, const std
     if (spec.time_s && elapsed() >= *spec.time_s) break;
     if ((out.interrupted = Interrupted())) break;
     model::Schedule s = CampaignSchedule(spec, i);
-    const RunResult r = RunSchedule(s, backend, db_dir);
+    const RunResult r = RunSchedule(s, backend, db_dir, {}, spec.policy);
+    if (r.interleaved) s.interleave = r.decisions;  // a finding replays exactly
     out.steps += static_cast<uint64_t>(r.steps_run);
+    out.yields += static_cast<uint64_t>(r.yields);
     out.crashes += CountCrashes(s, r);
     out.elapsed_s = elapsed();
     if (r.verdict == Verdict::kError) {

@@ -13,6 +13,7 @@
 #include "harness/runner.h"
 #include "model/crash_gen.h"
 #include "model/generator.h"
+#include "model/policy.h"
 #include "model/schedule.h"
 
 namespace harvey::harness {
@@ -25,12 +26,14 @@ struct CampaignSpec {
   model::CrashOptions crashes;
   model::Defect defect = model::Defect::kNone;
   std::optional<model::Synchronous> synchronous;  // unset: drawn per schedule
+  model::Policy policy;  // fine-grained: a failing schedule keeps its decisions
 };
 
 struct CampaignResult {
   uint64_t schedules = 0;  // run to a verdict
   uint64_t steps = 0;
   uint64_t crashes = 0;    // kills between ops, kills that fired, power losses
+  uint64_t yields = 0;     // fine-grained preemption points
   double elapsed_s = 0;
   bool interrupted = false;
   // The first mismatch, or the schedule a harness error stopped at.

@@ -36,6 +36,8 @@ struct RunArgs {
   std::string scratch_parent;  // "" = $TMPDIR
   std::string defect;          // "" = as the file says
   bool show = false;           // print every step with what was observed
+  std::string policy = "op";   // model::ParsePolicy; ignored when the file has decisions
+  std::string save_decisions;  // "" = do not save
 };
 int CmdRun(const RunArgs& a);
 
@@ -54,6 +56,7 @@ struct FuzzArgs {
   uint32_t kill_percent = 3;        // per step
   uint32_t power_loss_percent = 2;  // per step
   double shrink_time_s = 30;         // per finding; 0 = do not shrink
+  std::string policy = "op";         // model::ParsePolicy
 };
 int CmdFuzz(const FuzzArgs& a);
 

@@ -10,6 +10,7 @@
 #include "harness/scratch.h"
 #include "model/format.h"
 #include "model/generator.h"
+#include "model/policy.h"
 
 namespace harvey::harness {
 
@@ -26,6 +27,11 @@ int CmdRun(const RunArgs& a) {
     return kExitUsage;
   }
   if (!a.defect.empty()) model::ParseDefect(a.defect, &s.value().config.defect);
+  model::Policy policy;
+  if (std::string e = model::ParsePolicy(a.policy, &policy); !e.empty()) {
+    std::fprintf(stderr, "harvey run: %s\n", e.c_str());
+    return kExitUsage;
+  }
   auto scratch = ScratchDir::Create(a.scratch_parent);
   if (!scratch.ok()) {
     std::fprintf(stderr, "harvey run: %s\n", scratch.error().c_str());
@@ -41,19 +47,36 @@ int CmdRun(const RunArgs& a) {
     std::fprintf(stderr, "harvey run: %s\n", error.c_str());  // a missing tool: exit 3
     return code;
   }
-  const RunResult r = RunSchedule(s.value(), *backend, scratch.value()->path());
+  const RunResult r = RunSchedule(s.value(), *backend, scratch.value()->path(), {}, policy);
   backend.reset();  // reap workers before reporting
+  const bool generated = r.interleaved && s.value().interleave.empty();
+  if (generated) {  // the decisions the policy made: with them the run replays exactly
+    model::Schedule with = s.value();
+    with.interleave = r.decisions;
+    if (!a.json) std::fputs(model::PrintInterleave(with).c_str(), stderr);
+    if (!a.save_decisions.empty()) {
+      if (std::string e = WriteFileAtomic(a.save_decisions, model::PrintSchedule(with)); !e.empty()) {
+        std::fprintf(stderr, "harvey run: %s\n", e.c_str());
+        return kExitEnvironment;
+      }
+      std::fprintf(stderr, "saved: %s (%zu decisions)\n", a.save_decisions.c_str(), r.decisions.size());
+    }
+  }
   if (a.json) {
     nlohmann::json j{{"verdict", ToString(r.verdict)}, {"trace", TraceHex(r.trace)},
                      {"steps", r.steps_run}, {"boundary", a.boundary}, {"file", a.file}};
     if (r.mismatch) j["mismatch"] = ToJson(*r.mismatch);
     if (!r.error.empty()) j["error"] = r.error;
+    if (r.interleaved) {
+      j["yields"] = r.yields;
+      j["decisions"] = r.decisions.size();
+    }
     std::cout << j.dump() << "\n";
   } else {
     std::printf("trace %s\n", TraceHex(r.trace).c_str());
   }
   if (a.show) {
-    for (size_t i = 0; i < r.observations.size(); ++i) {
+    for (size_t i = 0; i < r.observations.size() && i < s.value().steps.size(); ++i) {
       const model::Step& st = s.value().steps[i];
       std::fprintf(stderr, "%4zu  %-28s %s\n", i, model::PrintStep(s.value(), st).c_str(),
                    model::Describe(st.op.kind, r.observations[i]).c_str());

@@ -6,6 +6,7 @@
 // the schedule (and the SQLite build), so a schedule replays bit-for-bit.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -101,11 +102,21 @@ struct Expect {
   bool operator==(const Expect&) const = default;
 };
 
+// Interleaving decisions (fine-grained scheduling, harness/interleave.h):
+// at each decision point -- every op start and every VFS event at which a
+// running op pauses -- the next decision names the worker that runs until
+// its next such point. A decision naming a worker with nothing runnable is
+// skipped; when they run out, running ops finish (oldest first) and the
+// remaining steps run one at a time in file order. Each worker's steps keep
+// their file order; power-loss steps are barriers. Empty: op-level stepping.
+inline constexpr size_t kMaxDecisions = 1'000'000;
+
 struct Schedule {
   Config config;
   std::vector<Worker> workers;
   std::vector<Step> steps;
   std::vector<Expect> expects;  // in file order
+  std::vector<int> interleave;  // worker indices; see above
   bool operator==(const Schedule&) const = default;
 };
 
