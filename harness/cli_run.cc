@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "harness/cli.h"
+#include "harness/interleave.h"
 #include "harness/interrupt.h"
 #include "harness/launcher.h"
 #include "harness/report.h"
@@ -47,7 +48,9 @@ int CmdRun(const RunArgs& a) {
     std::fprintf(stderr, "harvey run: %s\n", error.c_str());  // a missing tool: exit 3
     return code;
   }
+  if (a.show) SetSliceLog(stderr);
   const RunResult r = RunSchedule(s.value(), *backend, scratch.value()->path(), {}, policy);
+  SetSliceLog(nullptr);
   backend.reset();  // reap workers before reporting
   const bool generated = r.interleaved && s.value().interleave.empty();
   if (generated) {  // the decisions the policy made: with them the run replays exactly

@@ -82,7 +82,7 @@ void ForkBackend::Reap(Proc& p) {
   p.arm.reset();
 }
 
-std::string ForkBackend::ResetWorker(int i) {
+std::string ForkBackend::ResetWorker(int i, int* open_rc, bool closed) {
   Proc& p = procs_[i];
   if (p.pid < 0) {
     if (std::string error = Spawn(p); !error.empty()) return error;
@@ -90,13 +90,14 @@ std::string ForkBackend::ResetWorker(int i) {
   Encoder e(MsgType::kReset);
   e.Str(p.db_path);
   Put(e, config_);
-  e.I64(i).U64(track_durability_ ? 1 : 0);
+  e.I64(i).U64(track_durability_ ? 1 : 0).U64(closed ? 2 : open_rc ? 1 : 0);
   std::optional<Decoder> reply;
   if (!SendMsg(p.fd, e) || !(reply = RecvMsg(p.fd))) {
     Reap(p);
     return "worker " + std::to_string(i) + " did not answer Reset";
   }
   if (reply->type() == MsgType::kFailed) return reply->Str();
+  if (open_rc) *open_rc = static_cast<int>(GetObservation(*reply).rc);
   return "";
 }
 
@@ -131,8 +132,9 @@ model::Observation ForkBackend::Execute(int worker, const model::Op& op, int64_t
   if (p.pid < 0) {
     if (!p.killed) return model::Observation{.rc = model::rc::kWorkerDied};
     if (op.kind != OpKind::kOpen) return model::Observation{.rc = model::rc::kNotOpen};
-    const std::string error = ResetWorker(worker);
-    return model::Observation{.rc = error.empty() ? model::rc::kOk : model::rc::kError};
+    int open_rc = 0;
+    const std::string error = ResetWorker(worker, &open_rc);
+    return model::Observation{.rc = error.empty() ? open_rc : model::rc::kError};
   }
   return Step(p, op, step_index, pause, arm);
 }
@@ -257,6 +259,13 @@ constexpr int kSliceTimeoutMs = 10'000;
 Slice ForkBackend::StartOp(int worker, const model::Op& op, int64_t step_index) {
   using model::OpKind;
   Proc& p = procs_.at(static_cast<size_t>(worker));
+  if (op.kind == OpKind::kOpen && p.pid < 0 && p.killed) {
+    // A new process with no connection; the open itself runs paused below.
+    if (std::string error = ResetWorker(worker, nullptr, true); !error.empty()) {
+      return Slice{.finished = true, .event = {}, .result = {.rc = model::rc::kError}, .error = {}};
+    }
+    p.arm.reset();
+  }
   const bool needs_sqlite = op.kind != OpKind::kKill && op.kind != OpKind::kKillAt && p.pid >= 0;
   if (!needs_sqlite) {
     return Slice{.finished = true, .event = {}, .result = Execute(worker, op, step_index, nullptr), .error = {}};

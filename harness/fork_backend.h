@@ -64,8 +64,11 @@ class ForkBackend : public Backend {
   std::string Spawn(Proc& p);
   void Reap(Proc& p);  // SIGKILL (if alive), wait, close
   // Spawns the worker if needed and sends Reset (which opens its
-  // connection). Returns "" or what failed.
-  std::string ResetWorker(int i);
+  // connection). Returns "" or what failed. With `open_rc` (a schedule's
+  // `open` after a kill), a failed SQLite open is no failure: its result
+  // code goes to *open_rc (0 when it opened). `closed`: the worker starts
+  // with no connection (a fine-grained `open` step follows).
+  std::string ResetWorker(int i, int* open_rc = nullptr, bool closed = false);
   model::Observation Step(Proc& p, const model::Op& op, int64_t step_index,
                           const PausePolicy* pause, std::optional<Arm> arm);
   VerifyResult VerifyInAWorker();

@@ -4,11 +4,14 @@
 #include <vector>
 
 #include "harness/interrupt.h"
+#include "model/format.h"
 
 namespace harvey::harness {
 namespace {
 
 using model::OpKind;
+
+std::FILE* g_slice_log = nullptr;
 
 class Interleaver {
  public:
@@ -63,6 +66,15 @@ class Interleaver {
         slice = backend_.StartOp(w, s_.steps[step].op, step);
       }
       if (!slice.error.empty()) return Fail(slice.error);
+      if (g_slice_log) {
+        const std::string what = slice.finished ? "-> " + model::Describe(s_.steps[step].op.kind, slice.result)
+                                                : std::string("@ ") + ToString(slice.event.event) + " " +
+                                                      ToString(slice.event.role) + " " +
+                                                      std::to_string(slice.event.arg);
+        std::fprintf(g_slice_log, "  slice %-6lld %-4s step %-4lld %-26s %s\n", static_cast<long long>(r_.yields),
+                     s_.workers[w].name.c_str(), static_cast<long long>(step),
+                     model::PrintStep(s_, s_.steps[step]).c_str(), what.c_str());
+      }
       if (!slice.finished) {
         sleeping_[w] = slice.event.event == VfsEvent::kSleep;
         if (sleeping_[w] && chooser_) chooser_->Slept(w);
@@ -181,6 +193,8 @@ class Interleaver {
 };
 
 }  // namespace
+
+void SetSliceLog(std::FILE* out) { g_slice_log = out; }
 
 void RunInterleaved(const model::Schedule& s, Backend& backend, model::OverlapChecker& checker,
                     model::Chooser* chooser, TraceHasher& trace, RunResult& r) {

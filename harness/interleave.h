@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 
 #include "harness/backend.h"
 #include "harness/runner.h"
@@ -28,6 +29,11 @@ inline constexpr int64_t kMaxSlicesPerStep = 5000;
 // PCT's change points are drawn over this many points per step (a rough
 // mean of VFS events per op).
 inline constexpr int64_t kExpectedPointsPerStep = 5;
+
+// When set (harvey run --show), each slice is printed there as it runs:
+// worker, step, and the event it paused at or its result. Not thread-safe;
+// nullptr (the default) prints nothing.
+void SetSliceLog(std::FILE* out);
 
 // Runs every step of `s`: replays s.interleave, or asks `chooser` (when
 // non-null and s.interleave is empty), then falls back to op-level order.

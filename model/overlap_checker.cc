@@ -13,6 +13,7 @@ bool MayBeTransientlyBusy(OpKind k) {
     case OpKind::kDelete:
     case OpKind::kScan:
     case OpKind::kCheckpoint:
+    case OpKind::kOpen:
       return true;
     default:
       return false;
@@ -40,20 +41,74 @@ bool OverlapChecker::Allows(const Expected& e, const Observation& o) {
   return Matches(e.p, o);
 }
 
+namespace {
+
+// Looseness L8: `next` with the backfill stopped anywhere from where it
+// stood before the op (or the start of a log the op restarted) up to where
+// the model put it. `inclusive`: the model's own end point too. A variant
+// that backfilled nothing did not sync the log either (NORMAL/OFF).
+std::vector<State> ShorterBackfills(const Schedule& s, const State& before, const State& next,
+                                    bool inclusive) {
+  std::vector<State> out;
+  const int64_t lo = next.wal.base != before.wal.base ? next.wal.base : before.wal.backfilled;
+  for (int64_t b = lo; b < next.wal.backfilled + (inclusive ? 1 : 0); ++b) {
+    State v = next;
+    v.wal.backfilled = b;
+    if (b == lo && b < next.wal.backfilled && s.config.synchronous != Synchronous::kFull) {
+      v.durable = before.durable;
+      v.lossable = before.lossable;
+      if (next.committed != before.committed) v.lossable.push_back(next.committed);
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<OverlapChecker::Candidate> OverlapChecker::Linearize(const Candidate& c,
                                                                  int64_t j) const {
   const Step& step = schedule_.steps[j];
   std::vector<Candidate> out;
+  auto add = [&](State st, Expected e) {
+    Candidate n{std::move(st), c.done};
+    n.done.emplace_back(j, std::move(e));
+    out.push_back(std::move(n));
+  };
   for (Outcome& o : Apply(schedule_, c.state, j, step, rules_)) {
-    Candidate n{std::move(o.next), c.done};
-    n.done.emplace_back(j, Expected{std::move(o.prediction), false});
-    out.push_back(std::move(n));
+    if (overlapped_[j] && step.op.kind != OpKind::kCheckpoint) {
+      for (State& v : ShorterBackfills(schedule_, c.state, o.next, false)) add(std::move(v), Expected{o.prediction, false});
+    }
+    add(std::move(o.next), Expected{std::move(o.prediction), false});
   }
-  if (overlapped_[j] && MayBeTransientlyBusy(step.op.kind) && c.state.conns[step.worker].open) {
-    Candidate n{c.state, c.done};
-    n.state.conns[step.worker].armed = false;  // the op ran; an armed kill did not fire
-    n.done.emplace_back(j, Expected{Prediction{rc::kBusy, {}, {}}, true});
-    out.push_back(std::move(n));
+  if (overlapped_[j] && step.op.kind == OpKind::kCheckpoint && !c.state.conns[step.worker].armed) {
+    // A checkpoint cut short by a concurrent reader's mark update or
+    // writer: a passive checkpoint's effect, stopped anywhere.
+    Step passive = step;
+    passive.op.checkpoint = CheckpointMode::kPassive;
+    for (Outcome& o : Apply(schedule_, c.state, j, passive, rules_)) {
+      if (o.prediction.rc != rc::kOk) continue;
+      for (State& v : ShorterBackfills(schedule_, c.state, o.next, true)) {
+        if (step.op.checkpoint == CheckpointMode::kPassive) add(v, Expected{o.prediction, false});
+        add(std::move(v), Expected{Prediction{rc::kBusy, {}, {}}, true});
+      }
+    }
+  }
+  const bool open = c.state.conns[step.worker].open;
+  const bool opening = step.op.kind == OpKind::kOpen;
+  if (overlapped_[j] && MayBeTransientlyBusy(step.op.kind) && open != opening) {
+    std::vector<State> effects{c.state};
+    if (opening && std::none_of(c.state.conns.begin(), c.state.conns.end(),
+                                [](const Conn& k) { return k.open; })) {
+      effects.push_back(c.state);  // a failed first open may have run recovery first
+      Recover(effects.back());
+    }
+    for (State& e : effects) {
+      Candidate n{std::move(e), c.done};
+      n.state.conns[step.worker].armed = false;  // the op ran; an armed kill did not fire
+      n.done.emplace_back(j, Expected{Prediction{rc::kBusy, {}, {}}, true});
+      out.push_back(std::move(n));
+    }
   }
   for (Candidate& n : out) std::sort(n.done.begin(), n.done.end());
   return out;

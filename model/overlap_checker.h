@@ -11,7 +11,16 @@
 // another worker's op may fail with a busy-class code (SQLITE_BUSY and its
 // extended codes) and no effect, because the other op may hold a lock for a
 // moment in the middle (a write's write lock, a checkpoint's checkpointer
-// lock, a reader's read-mark update) that no linearization point exposes.
+// lock, a reader's read-mark update, an opening connection's recovery, the
+// last closing connection's EXCLUSIVE lock on the database file) that no
+// linearization point exposes. A failed `open` leaves the worker closed (a
+// first open may have recovered the wal-index before failing).
+//
+// And (L8): the backfill of an overlapped checkpoint -- explicit, or the
+// auto-checkpoint inside an overlapped commit -- may stop anywhere between
+// where it stood and where the model would take it (a reader updating its
+// read mark, or another checkpointer, holds a lock the checkpointer skips).
+// Such an explicit checkpoint returns OK (passive) or a busy code.
 //
 // Every invariant of the op-level checker still holds: values and scans from
 // one serial order of the ops (so of the committed transactions), the
