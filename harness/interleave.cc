@@ -19,14 +19,9 @@ class Interleaver {
               TraceHasher& trace, RunResult& r)
       : s_(s), backend_(b), checker_(c), chooser_(chooser), trace_(trace), r_(r) {
     const int n = static_cast<int>(s.workers.size());
-    queue_.resize(n);
-    next_.assign(n, 0);
     in_flight_.assign(n, -1);
     started_at_.assign(n, 0);
     sleeping_.assign(n, false);
-    for (int64_t i = 0; i < static_cast<int64_t>(s.steps.size()); ++i) {
-      if (s.steps[i].op.kind != OpKind::kPowerLoss) queue_[s.steps[i].worker].push_back(i);
-    }
     seg_end_ = NextBarrier(0);
   }
 
@@ -42,6 +37,7 @@ class Interleaver {
         if (seg_end_ >= static_cast<int64_t>(s_.steps.size())) break;
         if (!Finished(seg_end_, backend_.PowerLoss(s_.steps[seg_end_].op), true)) break;
         highest_done = std::max(highest_done, seg_end_);
+        next_start_ = seg_end_ + 1;
         seg_end_ = NextBarrier(seg_end_ + 1);
         continue;
       }
@@ -59,7 +55,7 @@ class Interleaver {
       if (step >= 0) {
         slice = backend_.ResumeOp(w);
       } else {
-        step = queue_[w][next_[w]++];
+        step = next_start_++;
         in_flight_[w] = step;
         started_at_[w] = ++start_counter_;
         checker_.Start(step);
@@ -101,14 +97,16 @@ class Interleaver {
     return static_cast<int64_t>(s_.steps.size());
   }
 
+  // Steps start in file order: a worker may continue its op in flight, or
+  // start the next step if it is that step's worker and has none in flight.
   bool Runnable(int w) const {
     if (in_flight_[w] >= 0) return true;
-    return next_[w] < queue_[w].size() && queue_[w][next_[w]] < seg_end_;
+    return next_start_ < seg_end_ && s_.steps[next_start_].worker == w;
   }
 
   std::vector<int> Eligible() const {
     std::vector<int> awake, all;
-    for (int w = 0; w < static_cast<int>(queue_.size()); ++w) {
+    for (int w = 0; w < static_cast<int>(in_flight_.size()); ++w) {
       if (!Runnable(w)) continue;
       all.push_back(w);
       if (!(in_flight_[w] >= 0 && sleeping_[w])) awake.push_back(w);
@@ -131,11 +129,7 @@ class Interleaver {
     for (int w : eligible) {
       if (in_flight_[w] >= 0 && (best < 0 || started_at_[w] < started_at_[best])) best = w;
     }
-    if (best >= 0) return best;
-    for (int w : eligible) {
-      if (best < 0 || queue_[w][next_[w]] < queue_[best][next_[best]]) best = w;
-    }
-    return best;
+    return best >= 0 ? best : eligible.front();  // the next step's worker
   }
 
   // Feeds a finished step to the checker; false when the run must stop.
@@ -182,8 +176,7 @@ class Interleaver {
   model::Chooser* chooser_;
   TraceHasher& trace_;
   RunResult& r_;
-  std::vector<std::vector<int64_t>> queue_;  // per worker: its steps, file order
-  std::vector<size_t> next_;                 // per worker: next queue entry
+  int64_t next_start_ = 0;                   // the next step to start (file order)
   std::vector<int64_t> in_flight_;           // per worker: step in flight or -1
   std::vector<uint64_t> started_at_;
   std::vector<bool> sleeping_;

@@ -4,10 +4,13 @@
 // checkpoint file-controls, xSleep), and a decision at each point naming the
 // worker that runs next (Schedule::interleave for the exact semantics).
 //
-// Eligible at a point: a worker with an op in flight, or whose next step (in
-// file order, per worker) lies before the next power-loss step (a barrier:
-// it runs when every earlier step has finished). A worker paused at xSleep
-// waits for others: it is eligible only when no non-sleeping worker is.
+// Steps *start* in file order (the generator's op-level interleaving stays
+// the skeleton); the decisions decide how far each op gets before others
+// start or continue, i.e. how ops overlap. Eligible at a point: a worker with
+// an op in flight, or the worker of the next step to start when it has none
+// in flight and that step is not a power loss (a barrier: it runs when every
+// earlier step has finished, with nothing in flight). A worker paused at
+// xSleep waits for others: it is eligible only when no non-sleeping worker is.
 // Every slice is bounded (harness/fork_backend.cc) and so is the number of
 // slices per schedule (kMaxSlicesPerStep per step): hitting that bound is a
 // harness error named "livelock", never a hang.

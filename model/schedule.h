@@ -105,10 +105,11 @@ struct Expect {
 // Interleaving decisions (fine-grained scheduling, harness/interleave.h):
 // at each decision point -- every op start and every VFS event at which a
 // running op pauses -- the next decision names the worker that runs until
-// its next such point. A decision naming a worker with nothing runnable is
-// skipped; when they run out, running ops finish (oldest first) and the
-// remaining steps run one at a time in file order. Each worker's steps keep
-// their file order; power-loss steps are barriers. Empty: op-level stepping.
+// its next such point: it continues its op in flight, or starts the next
+// step if that is its own (steps start in file order). A decision naming a
+// worker that can do neither is skipped; when they run out, running ops
+// finish (oldest first) and the remaining steps run one at a time in file
+// order. Power-loss steps are barriers. Empty: op-level stepping.
 inline constexpr size_t kMaxDecisions = 1'000'000;
 
 struct Schedule {
