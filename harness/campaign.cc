@@ -40,6 +40,7 @@ CampaignResult RunCampaign(const CampaignSpec& spec, Backend& backend, const std
     if (r.interleaved) s.interleave = r.decisions;  // a finding replays exactly
     out.steps += static_cast<uint64_t>(r.steps_run);
     out.yields += static_cast<uint64_t>(r.yields);
+    out.overlapped += static_cast<uint64_t>(r.overlapped);
     out.crashes += CountCrashes(s, r);
     out.elapsed_s = elapsed();
     if (r.verdict == Verdict::kError) {

@@ -34,6 +34,7 @@ struct CampaignResult {
   uint64_t steps = 0;
   uint64_t crashes = 0;    // kills between ops, kills that fired, power losses
   uint64_t yields = 0;     // fine-grained preemption points
+  uint64_t overlapped = 0; // fine-grained: steps that overlapped another op
   double elapsed_s = 0;
   bool interrupted = false;
   // The first mismatch, or the schedule a harness error stopped at.

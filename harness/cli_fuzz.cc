@@ -41,8 +41,9 @@ std::string Rates(const CampaignResult& t) {
                 t.elapsed_s, t.schedules / e, t.steps / e, t.crashes / e);
   std::string out = buf;
   if (t.yields > 0) {
-    std::snprintf(buf, sizeof buf, ", %llu yields (%.0f yields/s)", static_cast<unsigned long long>(t.yields),
-                  t.yields / e);
+    std::snprintf(buf, sizeof buf, ", %llu yields (%.0f yields/s), %llu steps overlapped another op",
+                  static_cast<unsigned long long>(t.yields), t.yields / e,
+                  static_cast<unsigned long long>(t.overlapped));
     out += buf;
   }
   return out;
@@ -182,6 +183,7 @@ int CmdFuzz(const FuzzArgs& a) {
                      {"crashes", t.crashes},
                      {"policy", a.policy},
                      {"yields", t.yields},
+                     {"overlapped_steps", t.overlapped},
                      {"yields_per_s", t.elapsed_s > 0 ? t.yields / t.elapsed_s : 0.0},
                      {"interrupted", interrupted}};
     if (!finding_path.empty()) j["finding"] = finding_path;

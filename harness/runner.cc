@@ -85,7 +85,10 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
     chooser = model::MakeChooser(policy, h.Value(), static_cast<int>(s.workers.size()),
                                  kExpectedPointsPerStep * static_cast<int64_t>(s.steps.size()));
   }
-  if (interleaved) RunInterleaved(s, backend, overlap, chooser.get(), trace, r);
+  if (interleaved) {
+    RunInterleaved(s, backend, overlap, chooser.get(), trace, r);
+    r.overlapped = overlap.overlapped();
+  }
   for (int64_t i = 0; !interleaved && i < static_cast<int64_t>(s.steps.size()); ++i) {
     if (Interrupted()) {
       r.verdict = Verdict::kError;

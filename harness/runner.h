@@ -36,6 +36,7 @@ struct RunResult {
   bool interleaved = false;
   std::vector<int> decisions;
   int64_t yields = 0;
+  int64_t overlapped = 0;  // steps that overlapped another worker's op
 };
 
 // REQUIRES: `db_dir` exists and belongs to harvey (its database is replaced).

@@ -27,8 +27,12 @@ OverlapChecker::OverlapChecker(const Schedule& s, const Rules& rules)
 
 void OverlapChecker::Start(int64_t step_index) {
   if (!in_flight_.empty()) {
+    overlapped_count_ += 1;
     overlapped_[step_index] = true;
-    for (int64_t j : in_flight_) overlapped_[j] = true;
+    for (int64_t j : in_flight_) {
+      overlapped_count_ += !overlapped_[j];
+      overlapped_[j] = true;
+    }
   }
   in_flight_.push_back(step_index);
 }

@@ -61,6 +61,8 @@ class OverlapChecker {
   // Non-empty when the candidate set grew past kMaxCandidates.
   const std::string& limit_error() const { return limit_error_; }
   size_t candidates() const { return cands_.size(); }
+  // Steps that overlapped another worker's op so far.
+  int64_t overlapped() const { return overlapped_count_; }
 
  private:
   struct Expected {
@@ -83,6 +85,7 @@ class OverlapChecker {
   std::vector<int64_t> in_flight_;   // started, not completed
   std::vector<bool> overlapped_;     // by step: another op was in flight meanwhile
   std::string limit_error_;
+  int64_t overlapped_count_ = 0;
 };
 
 }  // namespace harvey::model
