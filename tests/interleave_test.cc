@@ -6,6 +6,7 @@
 #include "harness/backend.h"
 #include "harness/campaign.h"
 #include "harness/runner.h"
+#include "harness/shrinker.h"
 #include "model/generator.h"
 #include "model/policy.h"
 #include "test_util.h"
@@ -116,6 +117,21 @@ TEST(Interleave, PctCatchesPrivateWalIndexAndTheCanary) {
     ASSERT_TRUE(r.schedule);
     EXPECT_FALSE(r.schedule->interleave.empty()) << model::ToString(d);
   }
+}
+
+// The shrinker keeps a fine-grained finding's failure class and replays it;
+// it never ends with more decisions than it started with.
+TEST(Interleave, ShrinksAFineGrainedFinding) {
+  const harness::CampaignResult found = Campaign(model::Defect::kCanary, 50);
+  ASSERT_TRUE(found.mismatch && found.schedule);
+  auto scratch = MakeScratch();
+  auto fork = Backend("fork");
+  const harness::ShrinkResult r =
+      harness::Shrink(*found.schedule, *found.mismatch, *fork, scratch->path(), harness::ShrinkOptions{.time_s = 20});
+  EXPECT_EQ(r.mismatch.failure_class, found.mismatch->failure_class);
+  EXPECT_LE(r.schedule.steps.size(), found.schedule->steps.size());
+  EXPECT_LE(r.schedule.interleave.size(), found.schedule->interleave.size());
+  EXPECT_EQ(r.confirmed, harness::ShrinkOptions{}.confirm_runs);
 }
 
 }  // namespace
