@@ -89,6 +89,7 @@ struct SelftestArgs {
   bool quick = false;
   bool json = false;
   std::string only;            // comma-separated class names; "" = all
+  std::string policy = "op";   // model::ParsePolicy
   std::string scratch_parent;
 };
 int CmdSelftest(const SelftestArgs& a);

@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
   st->add_flag("--quick", selftest.quick, "2 seeds x 8 s per class (for CI)");
   st->add_flag("--json", selftest.json, "Print one JSON object");
   st->add_option("--only", selftest.only, "Comma-separated class names");
+  st->add_option("--policy", selftest.policy, "op | random | pct:D: scheduling of every campaign");
   st->add_option("--scratch", selftest.scratch_parent, "Parent of the scratch directory");
 
   try {

@@ -68,6 +68,25 @@ std::vector<State> ShorterBackfills(const Schedule& s, const State& before, cons
   return out;
 }
 
+bool HasSnapshot(const Conn& c) { return c.txn == TxnState::kRead || c.txn == TxnState::kWrite; }
+
+// Looseness L9: the read marks an overlapped op that started a snapshot may
+// hold besides the model's: any commit position from the log start to the
+// snapshot end (the slot it wanted to raise was locked by a checkpointer, so
+// it took the largest older mark), or a slot-N mark on a log that became
+// fully backfilled after it chose its slot and before it locked it.
+std::vector<State> OtherMarks(const State& before, const State& next, int c) {
+  std::vector<State> out;
+  if (HasSnapshot(before.conns[c]) || !HasSnapshot(next.conns[c])) return out;
+  for (int64_t m = next.wal.base; m <= next.wal.mx; ++m) {
+    if (m == next.conns[c].mark) continue;
+    State v = next;
+    v.conns[c].mark = m;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<OverlapChecker::Candidate> OverlapChecker::Linearize(const Candidate& c,
@@ -82,6 +101,7 @@ std::vector<OverlapChecker::Candidate> OverlapChecker::Linearize(const Candidate
   for (Outcome& o : Apply(schedule_, c.state, j, step, rules_)) {
     if (overlapped_[j] && step.op.kind != OpKind::kCheckpoint) {
       for (State& v : ShorterBackfills(schedule_, c.state, o.next, false)) add(std::move(v), Expected{o.prediction, false});
+      for (State& v : OtherMarks(c.state, o.next, step.worker)) add(std::move(v), Expected{o.prediction, false});
     }
     add(std::move(o.next), Expected{std::move(o.prediction), false});
   }

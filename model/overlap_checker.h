@@ -22,6 +22,12 @@
 // read mark, or another checkpointer, holds a lock the checkpointer skips).
 // Such an explicit checkpoint returns OK (passive) or a busy code.
 //
+// And (L9): an overlapped op that started a snapshot may hold any read mark
+// from the log start to its snapshot end, or a slot-N mark where the model
+// says slot 0 (walTryBeginRead picks its slot before it locks it; a
+// checkpointer may hold the slot it wanted to raise, or finish the backfill
+// in between). Marks only steer later checkpoints; values stay exact.
+//
 // Every invariant of the op-level checker still holds: values and scans from
 // one serial order of the ops (so of the committed transactions), the
 // durability and recovery rules, the end-of-schedule table.
