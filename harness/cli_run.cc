@@ -48,6 +48,10 @@ int CmdRun(const RunArgs& a) {
     std::fprintf(stderr, "harvey run: %s\n", error.c_str());  // a missing tool: exit 3
     return code;
   }
+  if (!s.value().interleave.empty() && policy.kind != model::PolicyKind::kOp) {
+    std::fprintf(stderr, "harvey run: %s has interleave decisions; replaying them (--policy %s ignored)\n",
+                 a.file.c_str(), a.policy.c_str());
+  }
   if (a.show) SetSliceLog(stderr);
   const RunResult r = RunSchedule(s.value(), *backend, scratch.value()->path(), {}, policy);
   SetSliceLog(nullptr);
