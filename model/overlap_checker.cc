@@ -204,8 +204,8 @@ std::optional<Mismatch> OverlapChecker::Complete(int64_t step_index, const Obser
       }
     }
     DedupeCandidates(deeper);
-    if (deeper.size() > kMaxCandidates) {
-      limit_error_ = "overlap checker explored more than " + std::to_string(kMaxCandidates) +
+    if (deeper.size() > kMaxOverlapCandidates) {
+      limit_error_ = "overlap checker explored more than " + std::to_string(kMaxOverlapCandidates) +
                      " linearizations at step " + std::to_string(step_index);
       return std::nullopt;
     }
@@ -214,11 +214,12 @@ std::optional<Mismatch> OverlapChecker::Complete(int64_t step_index, const Obser
   in_flight_.erase(std::find(in_flight_.begin(), in_flight_.end(), step_index));
   if (!next.empty()) {
     DedupeCandidates(next);
-    if (next.size() > kMaxCandidates && limit_error_.empty()) {
-      limit_error_ = "model candidate set exceeded " + std::to_string(kMaxCandidates) +
+    if (next.size() > kMaxOverlapCandidates && limit_error_.empty()) {
+      limit_error_ = "model candidate set exceeded " + std::to_string(kMaxOverlapCandidates) +
                      " states at step " + std::to_string(step_index);
     }
     cands_ = std::move(next);
+    max_candidates_ = std::max(max_candidates_, cands_.size());
     return std::nullopt;
   }
   std::vector<State> states;

@@ -46,6 +46,11 @@
 
 namespace harvey::model {
 
+// The candidate bound for fine-grained runs: the relaxations multiply
+// states (checkpoint positions, read marks) that op-level runs pin down.
+// Exceeding it is a harness limit, never a finding.
+inline constexpr size_t kMaxOverlapCandidates = 1 << 16;
+
 // Op kinds that may see a transient busy when they overlap another op.
 bool MayBeTransientlyBusy(OpKind k);
 
@@ -64,9 +69,10 @@ class OverlapChecker {
   // REQUIRES: no step in flight. As Checker::ObserveFinal.
   std::optional<Mismatch> ObserveFinal(const std::vector<Row>& rows);
 
-  // Non-empty when the candidate set grew past kMaxCandidates.
+  // Non-empty when the candidate set grew past kMaxOverlapCandidates.
   const std::string& limit_error() const { return limit_error_; }
   size_t candidates() const { return cands_.size(); }
+  size_t max_candidates() const { return max_candidates_; }
   // Steps that overlapped another worker's op so far.
   int64_t overlapped() const { return overlapped_count_; }
 
@@ -92,6 +98,7 @@ class OverlapChecker {
   std::vector<bool> overlapped_;     // by step: another op was in flight meanwhile
   std::string limit_error_;
   int64_t overlapped_count_ = 0;
+  size_t max_candidates_ = 1;
 };
 
 }  // namespace harvey::model
