@@ -401,6 +401,18 @@ Outcomes Killed(const Schedule& s, const State& state, int64_t step_index, const
     if (done.committed != state.committed) {
       State orphaned = state;
       orphaned.orphan = done.committed;
+      if (done.wal.base != state.wal.base) {
+        // The commit restarted the log first (walRestartLog: a new header)
+        // and died before its frames, or before the wal-index saw them.
+        State restarted = state;
+        restarted.hdr++;
+        restarted.wal.base = done.wal.base;
+        restarted.orphan.reset();
+        State restarted_orphan = restarted;
+        restarted_orphan.orphan = done.committed;
+        effects.push_back(std::move(restarted));
+        effects.push_back(std::move(restarted_orphan));
+      }
       effects.push_back(std::move(orphaned));
       done.durable = state.durable;
       done.lossable = state.lossable;
