@@ -34,6 +34,19 @@ struct PausePolicy {
   std::function<uint32_t(const EventInfo&)> on_event;
 };
 
+// Fine-grained stepping: how far one slice of an op got. Either it paused
+// at `event` (the worker waits inside SQLite until ResumeOp) or it finished
+// with `result`; `error` is a harness failure (a worker that went silent).
+struct Slice {
+  bool finished = false;
+  EventInfo event;
+  model::Observation result;
+  std::string error;
+};
+
+// Every VFS event pauses a fine-grained op.
+inline constexpr uint32_t kAllEvents = (1u << static_cast<int>(VfsEvent::kCount)) - 1;
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -53,6 +66,24 @@ class Backend {
 
   // Whether `kill at EVENT K` can be honoured (it needs a process per worker).
   virtual bool KillsInsideOps() const = 0;
+
+  // Whether StartOp/ResumeOp work: several workers each with one op in
+  // flight, paused at VFS events (harness/interleave.h drives them).
+  virtual bool Interleaves() const { return false; }
+
+  // Starts `op` (step `step_index`) on `worker`, pausing at its first VFS
+  // event (every event pauses). Ops that need no SQLite call (kill, kill at,
+  // open of a killed worker, anything on a dead worker) finish at once, as
+  // in Execute. An armed `kill at` fires at its event (result rc::kKilled).
+  // REQUIRES: Interleaves(); no op in flight on `worker`; op is not a power loss.
+  virtual Slice StartOp(int /*worker*/, const model::Op& /*op*/, int64_t /*step_index*/) {
+    return Slice{.finished = true, .event = {}, .result = {}, .error = "this backend cannot interleave ops"};
+  }
+  // Lets `worker`'s paused op run to its next event or its end.
+  // REQUIRES: Interleaves(); StartOp/ResumeOp on `worker` last returned a pause.
+  virtual Slice ResumeOp(int /*worker*/) {
+    return Slice{.finished = true, .event = {}, .result = {}, .error = "this backend cannot interleave ops"};
+  }
 
   // A power loss (op.kind == kPowerLoss): every worker dies, the files become
   // what the durability tracker says survives (harness/durability.h), every

@@ -98,6 +98,7 @@ CalibrationRow RunCalibration(const CalibrationClass& cls, const CalibrationOpti
     spec.crashes = {cls.kill_percent, cls.power_loss_percent, backend->KillsInsideOps()};
     spec.defect = cls.defect;
     spec.synchronous = cls.synchronous;
+    spec.policy = o.policy;
     CampaignResult r = RunCampaign(spec, *backend, (*scratch)->path());
     if (r.interrupted) break;
     if (!r.error.empty()) {

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/policy.h"
 #include "model/schedule.h"
 
 namespace harvey::harness {
@@ -34,6 +35,7 @@ struct CalibrationOptions {
   double shrink_s = 30;        // for the first finding
   int replays = 10;            // of the shrunk finding
   std::string scratch_parent;  // "" = $TMPDIR
+  model::Policy policy;        // scheduling of every campaign (op-level by default)
 };
 
 struct CalibrationRow {

@@ -41,8 +41,11 @@ CampaignResult RunCampaign(const CampaignSpec& spec, Backend& backend, const std
     if (spec.time_s && elapsed() >= *spec.time_s) break;
     if ((out.interrupted = Interrupted())) break;
     model::Schedule s = CampaignSchedule(spec, i);
-    const RunResult r = RunSchedule(s, backend, db_dir);
+    const RunResult r = RunSchedule(s, backend, db_dir, {}, spec.policy);
+    if (r.interleaved) s.interleave = r.decisions;  // a finding replays exactly
     out.steps += static_cast<uint64_t>(r.steps_run);
+    out.yields += static_cast<uint64_t>(r.yields);
+    out.overlapped += static_cast<uint64_t>(r.overlapped);
     out.crashes += CountCrashes(s, r);
     for (const SqliteBuild& b : r.sqlite) {
       if (std::find(out.sqlite.begin(), out.sqlite.end(), b) == out.sqlite.end()) out.sqlite.push_back(b);

@@ -15,6 +15,7 @@
 #include "model/crash_gen.h"
 #include "model/episodes.h"
 #include "model/generator.h"
+#include "model/policy.h"
 #include "model/schedule.h"
 
 namespace harvey::harness {
@@ -30,12 +31,15 @@ struct CampaignSpec {
   std::optional<model::Synchronous> synchronous;  // unset: drawn per schedule
   int64_t journal_size_limit = -1;                // config journal_size_limit
   std::string sqlite;  // every worker's SQLite build ("" = system; a mix a+b: harness/sqlite_build.h)
+  model::Policy policy;  // fine-grained: a failing schedule keeps its decisions
 };
 
 struct CampaignResult {
   uint64_t schedules = 0;  // run to a verdict
   uint64_t steps = 0;
   uint64_t crashes = 0;    // kills between ops, kills that fired, power losses
+  uint64_t yields = 0;     // fine-grained preemption points
+  uint64_t overlapped = 0; // fine-grained: steps that overlapped another op
   double elapsed_s = 0;
   bool interrupted = false;
   // The first mismatch, or the schedule a harness error stopped at.

@@ -40,6 +40,8 @@ struct RunArgs {
   std::string defect;          // "" = as the file says
   bool show = false;           // print every step with what was observed
   std::string sqlite;          // "" = as the file says (else system); "V" or a mix "a+b"
+  std::string policy = "op";   // model::ParsePolicy; ignored when the file has decisions
+  std::string save_decisions;  // "" = do not save
 };
 int CmdRun(const RunArgs& a);
 
@@ -61,6 +63,7 @@ struct FuzzArgs {
   uint32_t power_loss_percent = 2;  // per step
   double shrink_time_s = 30;         // per finding; 0 = do not shrink
   std::string sqlite;                // "" = system; "V" or a mix "a+b", recorded in findings
+  std::string policy = "op";         // model::ParsePolicy
 };
 int CmdFuzz(const FuzzArgs& a);
 
@@ -112,6 +115,7 @@ struct SelftestArgs {
   bool quick = false;
   bool json = false;
   std::string only;            // comma-separated class names; "" = all
+  std::string policy = "op";   // model::ParsePolicy
   std::string scratch_parent;
 };
 int CmdSelftest(const SelftestArgs& a);

@@ -20,6 +20,7 @@
 #include "model/crash_gen.h"
 #include "model/format.h"
 #include "model/generator.h"
+#include "model/policy.h"
 
 namespace harvey::harness {
 namespace {
@@ -38,7 +39,14 @@ std::string Rates(const CampaignResult& t) {
                 static_cast<unsigned long long>(t.schedules), static_cast<unsigned long long>(t.steps),
                 static_cast<unsigned long long>(t.crashes), static_cast<unsigned long long>(t.mismatch ? 1 : 0),
                 t.elapsed_s, t.schedules / e, t.steps / e, t.crashes / e);
-  return buf;
+  std::string out = buf;
+  if (t.yields > 0) {
+    std::snprintf(buf, sizeof buf, ", %llu yields (%.0f yields/s), %llu steps overlapped another op",
+                  static_cast<unsigned long long>(t.yields), t.yields / e,
+                  static_cast<unsigned long long>(t.overlapped));
+    out += buf;
+  }
+  return out;
 }
 
 // Shrinks a finding (within a.shrink_time_s) and saves it to `path`; prints
@@ -68,12 +76,19 @@ nlohmann::json ShrinkFinding(const model::Schedule& s, const model::Mismatch& m,
 }  // namespace
 
 int CmdFuzz(const FuzzArgs& a) {
+  model::Policy policy;
+  if (std::string e = model::ParsePolicy(a.policy, &policy); !e.empty()) {
+    std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
+    return kExitUsage;
+  }
   // First: this may re-exec another build (inproc), which must not draw a seed twice.
   if (int code = SelectSqlite("fuzz", a.sqlite, a.boundary, nullptr); code >= 0) return code;
   const uint64_t seed = a.seed.value_or(RandomSeed());
-  std::fprintf(stderr, "harvey fuzz: seed %llu, boundary %s%s%s%s%s\n", static_cast<unsigned long long>(seed),
+  std::fprintf(stderr, "harvey fuzz: seed %llu, boundary %s%s%s%s%s%s%s\n", static_cast<unsigned long long>(seed),
                a.boundary.c_str(), a.defect == "none" ? "" : ", defect ", a.defect == "none" ? "" : a.defect.c_str(),
-               a.sqlite.empty() ? "" : ", sqlite ", a.sqlite.c_str());
+               a.sqlite.empty() ? "" : ", sqlite ", a.sqlite.c_str(),
+               policy.kind == model::PolicyKind::kOp ? "" : ", policy ",
+               policy.kind == model::PolicyKind::kOp ? "" : a.policy.c_str());
   auto scratch = ScratchDir::Create(a.scratch_parent);
   if (!scratch.ok()) {
     std::fprintf(stderr, "harvey fuzz: %s\n", scratch.error().c_str());
@@ -103,6 +118,12 @@ int CmdFuzz(const FuzzArgs& a) {
                                      .power_loss_percent = PowerLossModelled(a.boundary) ? a.power_loss_percent : 0,
                                      .kill_inside_ops = backend->KillsInsideOps()};
   model::ParseDefect(a.defect, &spec.defect);  // CLI11 checked the name
+  spec.policy = policy;
+  if (policy.kind != model::PolicyKind::kOp && !backend->Interleaves()) {
+    std::fprintf(stderr, "harvey fuzz: boundary %s cannot interleave ops inside a statement; use --policy op or --boundary fork\n",
+                 a.boundary.c_str());
+    return kExitUsage;
+  }
   if (a.synchronous == "off") spec.synchronous = model::Synchronous::kOff;
   if (a.synchronous == "normal") spec.synchronous = model::Synchronous::kNormal;
   if (a.synchronous == "full") spec.synchronous = model::Synchronous::kFull;
@@ -171,6 +192,10 @@ int CmdFuzz(const FuzzArgs& a) {
                      {"schedules_per_s", t.elapsed_s > 0 ? t.schedules / t.elapsed_s : 0.0},
                      {"steps_per_s", t.elapsed_s > 0 ? t.steps / t.elapsed_s : 0.0},
                      {"crashes", t.crashes},
+                     {"policy", a.policy},
+                     {"yields", t.yields},
+                     {"overlapped_steps", t.overlapped},
+                     {"yields_per_s", t.elapsed_s > 0 ? t.yields / t.elapsed_s : 0.0},
                      {"interrupted", interrupted},
                      {"sqlite", a.sqlite.empty() ? std::string(kSystemSqlite) : a.sqlite}};
     nlohmann::json builds = nlohmann::json::array();

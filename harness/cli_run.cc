@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "harness/cli.h"
+#include "harness/interleave.h"
 #include "harness/interrupt.h"
 #include "harness/launcher.h"
 #include "harness/report.h"
@@ -10,6 +11,7 @@
 #include "harness/scratch.h"
 #include "model/format.h"
 #include "model/generator.h"
+#include "model/policy.h"
 
 namespace harvey::harness {
 
@@ -26,6 +28,11 @@ int CmdRun(const RunArgs& a) {
     return kExitUsage;
   }
   if (!a.defect.empty()) model::ParseDefect(a.defect, &s.value().config.defect);
+  model::Policy policy;
+  if (std::string e = model::ParsePolicy(a.policy, &policy); !e.empty()) {
+    std::fprintf(stderr, "harvey run: %s\n", e.c_str());
+    return kExitUsage;
+  }
   // Before anything that needs cleaning up: this may re-exec another build.
   if (int code = SelectSqlite("run", a.sqlite, a.boundary, &s.value()); code >= 0) return code;
   auto scratch = ScratchDir::Create(a.scratch_parent);
@@ -43,21 +50,44 @@ int CmdRun(const RunArgs& a) {
     std::fprintf(stderr, "harvey run: %s\n", error.c_str());  // a missing tool: exit 3
     return code;
   }
-  const RunResult r = RunSchedule(s.value(), *backend, scratch.value()->path());
+  if (!s.value().interleave.empty() && policy.kind != model::PolicyKind::kOp) {
+    std::fprintf(stderr, "harvey run: %s has interleave decisions; replaying them (--policy %s ignored)\n",
+                 a.file.c_str(), a.policy.c_str());
+  }
+  if (a.show) SetSliceLog(stderr);
+  const RunResult r = RunSchedule(s.value(), *backend, scratch.value()->path(), {}, policy);
+  SetSliceLog(nullptr);
   backend.reset();  // reap workers before reporting
+  const bool generated = r.interleaved && s.value().interleave.empty();
+  if (generated) {  // the decisions the policy made: with them the run replays exactly
+    model::Schedule with = s.value();
+    with.interleave = r.decisions;
+    if (!a.json) std::fputs(model::PrintInterleave(with).c_str(), stderr);
+    if (!a.save_decisions.empty()) {
+      if (std::string e = WriteFileAtomic(a.save_decisions, model::PrintSchedule(with)); !e.empty()) {
+        std::fprintf(stderr, "harvey run: %s\n", e.c_str());
+        return kExitEnvironment;
+      }
+      std::fprintf(stderr, "saved: %s (%zu decisions)\n", a.save_decisions.c_str(), r.decisions.size());
+    }
+  }
   if (a.json) {
     nlohmann::json j{{"verdict", ToString(r.verdict)}, {"trace", TraceHex(r.trace)},
                      {"steps", r.steps_run}, {"boundary", a.boundary}, {"file", a.file},
                      {"sqlite", SqliteJson(s.value(), r.sqlite)}};
     if (r.mismatch) j["mismatch"] = ToJson(*r.mismatch);
     if (!r.error.empty()) j["error"] = r.error;
+    if (r.interleaved) {
+      j["yields"] = r.yields;
+      j["decisions"] = r.decisions.size();
+    }
     std::cout << j.dump() << "\n";
   } else {
     std::printf("trace %s\n", TraceHex(r.trace).c_str());
     if (!r.sqlite.empty()) std::fputs(DescribeSqlite(s.value(), r.sqlite, "").c_str(), stderr);
   }
   if (a.show) {
-    for (size_t i = 0; i < r.observations.size(); ++i) {
+    for (size_t i = 0; i < r.observations.size() && i < s.value().steps.size(); ++i) {
       const model::Step& st = s.value().steps[i];
       std::fprintf(stderr, "%4zu  %-28s %s\n", i, model::PrintStep(s.value(), st).c_str(),
                    model::Describe(st.op.kind, r.observations[i]).c_str());

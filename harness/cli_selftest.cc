@@ -34,6 +34,10 @@ int CmdSelftest(const SelftestArgs& a) {
   o.shrink_s = a.quick ? 8 : 30;
   o.replays = 10;
   o.scratch_parent = a.scratch_parent;
+  if (std::string e = model::ParsePolicy(a.policy, &o.policy); !e.empty()) {
+    std::fprintf(stderr, "harvey selftest: %s\n", e.c_str());
+    return kExitUsage;
+  }
   std::vector<CalibrationRow> rows;
   for (const CalibrationClass& c : CalibrationClasses()) {
     if (!a.only.empty() && ("," + a.only + ",").find("," + c.name + ",") == std::string::npos) continue;
@@ -61,9 +65,10 @@ int CmdSelftest(const SelftestArgs& a) {
     }
     int skipped = 0;
     for (const auto& r : rows) skipped += !r.skipped.empty();
-    std::printf("\n%s%s: %d seeds x %.0f s per class (harvey selftest%s)\n", ok ? "PASS" : "FAIL",
+    std::printf("\n%s%s: %d seeds x %.0f s per class (harvey selftest%s%s)\n", ok ? "PASS" : "FAIL",
                 skipped ? (" (" + std::to_string(skipped) + " classes skipped: see why above)").c_str() : "",
-                o.seeds, o.budget_s, a.quick ? " --quick" : "");
+                o.seeds, o.budget_s, a.quick ? " --quick" : "",
+                o.policy.kind == model::PolicyKind::kOp ? "" : (" --policy " + a.policy).c_str());
   }
   if (Interrupted()) return 128 + InterruptSignal();
   return ok ? kExitPass : kExitMismatch;

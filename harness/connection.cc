@@ -78,13 +78,17 @@ VfsChoice VfsFor(model::Defect defect, int worker) {
   }
 }
 
-std::string Connection::Reset(const std::string& db_path, const model::Config& config, int worker) {
+void Connection::Configure(const std::string& db_path, const model::Config& config, int worker) {
   Close();
   path_ = db_path;
   config_ = config;
   worker_ = worker;
+}
+
+std::string Connection::Reset(const std::string& db_path, const model::Config& config, int worker) {
+  Configure(db_path, config, worker);
   std::string error;
-  Open(&error);
+  last_open_rc_ = Open(&error);
   return error;
 }
 

@@ -39,6 +39,8 @@ class Connection {
   // picks the VFS under a locking defect (see VfsFor). Returns "" on
   // success, else one line saying what failed.
   std::string Reset(const std::string& db_path, const model::Config& config, int worker = -1);
+  // As Reset, but leaves the connection closed (a later `open` op opens it).
+  void Configure(const std::string& db_path, const model::Config& config, int worker = -1);
 
   // Executes `op` (step `step_index` of the schedule). Ops other than `open`
   // on a closed connection give rc::kNotOpen without calling SQLite.
@@ -49,6 +51,8 @@ class Connection {
   bool is_open() const { return db_ != nullptr; }
   // The open handle (nullptr when closed), for checks beyond ops (Verify).
   sqlite3* handle() const { return db_; }
+  // The SQLite result code of the last open (Reset or `open`).
+  int last_open_rc() const { return last_open_rc_; }
 
  private:
   int Open(std::string* error);
@@ -61,6 +65,7 @@ class Connection {
   model::Config config_;
   int worker_ = -1;
   sqlite3* db_ = nullptr;
+  int last_open_rc_ = 0;
   sqlite3_stmt* read_ = nullptr;
   sqlite3_stmt* write_ = nullptr;
   sqlite3_stmt* delete_ = nullptr;

@@ -1,15 +1,18 @@
 #include "harness/fork_backend.h"
 
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 
 #include "harness/durability.h"
+#include "harness/interrupt.h"
 #include "harness/wire.h"
 #include "harness/worker_main.h"
 #include "model/model.h"
@@ -84,7 +87,7 @@ void ForkBackend::Reap(Proc& p) {
   p.arm.reset();
 }
 
-std::string ForkBackend::ResetWorker(int i) {
+std::string ForkBackend::ResetWorker(int i, int* open_rc, bool closed) {
   Proc& p = procs_[i];
   if (p.pid < 0) {
     if (std::string error = Spawn(p); !error.empty()) return error;
@@ -92,14 +95,15 @@ std::string ForkBackend::ResetWorker(int i) {
   Encoder e(MsgType::kReset);
   e.Str(p.db_path);
   Put(e, config_);
-  e.I64(i).U64(track_durability_ ? 1 : 0);
+  e.I64(i).U64(track_durability_ ? 1 : 0).U64(closed ? 2 : open_rc ? 1 : 0);
   std::optional<Decoder> reply;
   if (!SendMsg(p.fd, e) || !(reply = RecvMsg(p.fd))) {
     Reap(p);
     return "worker " + std::to_string(i) + " did not answer Reset";
   }
   if (reply->type() == MsgType::kFailed) return reply->Str();
-  GetObservation(*reply);
+  const model::Observation opened = GetObservation(*reply);
+  if (open_rc) *open_rc = static_cast<int>(opened.rc);
   p.build.name = reply->Str();
   p.build.version = reply->Str();
   p.build.source_id = reply->Str();
@@ -148,8 +152,9 @@ model::Observation ForkBackend::Execute(int worker, const model::Op& op, int64_t
   if (p.pid < 0) {
     if (!p.killed) return model::Observation{.rc = model::rc::kWorkerDied};
     if (op.kind != OpKind::kOpen) return model::Observation{.rc = model::rc::kNotOpen};
-    const std::string error = ResetWorker(worker);
-    return model::Observation{.rc = error.empty() ? model::rc::kOk : model::rc::kError};
+    int open_rc = 0;
+    const std::string error = ResetWorker(worker, &open_rc);
+    return model::Observation{.rc = error.empty() ? open_rc : model::rc::kError};
   }
   return Step(p, op, step_index, pause, arm);
 }
@@ -260,6 +265,95 @@ VerifyResult ForkBackend::Finish() {
   }
   // The check runs in a worker process, where the workers run.
   return VerifyInAWorker();
+}
+
+}  // namespace harvey::harness
+
+namespace harvey::harness {
+namespace {
+// A paused worker answers within milliseconds; a silent one is blocked in
+// the OS (a blocking lock would be a harness bug) or hung.
+constexpr int kSliceTimeoutMs = 10'000;
+}  // namespace
+
+Slice ForkBackend::StartOp(int worker, const model::Op& op, int64_t step_index) {
+  using model::OpKind;
+  Proc& p = procs_.at(static_cast<size_t>(worker));
+  if (op.kind == OpKind::kOpen && p.pid < 0 && p.killed) {
+    // A new process with no connection; the open itself runs paused below.
+    if (std::string error = ResetWorker(worker, nullptr, true); !error.empty()) {
+      return Slice{.finished = true, .event = {}, .result = {.rc = model::rc::kError}, .error = {}};
+    }
+    p.arm.reset();
+  }
+  const bool needs_sqlite = op.kind != OpKind::kKill && op.kind != OpKind::kKillAt && p.pid >= 0;
+  if (!needs_sqlite) {
+    return Slice{.finished = true, .event = {}, .result = Execute(worker, op, step_index, nullptr), .error = {}};
+  }
+  p.in_flight_arm = std::exchange(p.arm, std::nullopt);
+  if (!model::IsKillable(op.kind)) p.in_flight_arm.reset();
+  Encoder e(MsgType::kStep);
+  e.I64(step_index);
+  Put(e, op);
+  e.U64(kAllEvents);
+  if (!SendMsg(p.fd, e)) {
+    Reap(p);
+    return Slice{.finished = true, .event = {}, .result = {.rc = model::rc::kWorkerDied}, .error = {}};
+  }
+  return AwaitSlice(p);
+}
+
+Slice ForkBackend::ResumeOp(int worker) {
+  Proc& p = procs_.at(static_cast<size_t>(worker));
+  Encoder c(MsgType::kContinue);
+  c.U64(kAllEvents);
+  if (p.fd < 0 || !SendMsg(p.fd, c)) {
+    Reap(p);
+    return Slice{.finished = true, .event = {}, .result = {.rc = model::rc::kWorkerDied}, .error = {}};
+  }
+  return AwaitSlice(p);
+}
+
+Slice ForkBackend::AwaitSlice(Proc& p) {
+  Slice s;
+  s.finished = true;
+  pollfd pfd{.fd = p.fd, .events = POLLIN, .revents = 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&pfd, 1, kSliceTimeoutMs);
+  } while (ready < 0 && errno == EINTR && !Interrupted());
+  if (ready == 0) {
+    s.error = "worker " + std::to_string(&p - procs_.data() + 1) + " gave no event or result within " +
+              std::to_string(kSliceTimeoutMs / 1000) + " s (blocked in the OS?)";
+    Reap(p);
+    p.killed = true;
+    return s;
+  }
+  std::optional<Decoder> m = ready > 0 ? RecvMsg(p.fd) : std::nullopt;
+  const MsgType type = m ? m->type() : MsgType::kFailed;  // type() consumes the type byte
+  if (type != MsgType::kResult && type != MsgType::kEvent) {
+    Reap(p);
+    s.result.rc = model::rc::kWorkerDied;
+    return s;
+  }
+  if (type == MsgType::kResult) {
+    s.result = GetObservation(*m);
+    return s;
+  }
+  s.event.event = static_cast<VfsEvent>(m->U64());
+  s.event.role = static_cast<FileRole>(m->U64());
+  s.event.arg = m->I64();
+  s.event.ordinal = m->U64();
+  const auto& arm = p.in_flight_arm;
+  if (arm && static_cast<int>(s.event.event) == static_cast<int>(arm->event) &&
+      s.event.ordinal == arm->ordinal) {
+    Reap(p);  // SIGKILL while the worker waits inside SQLite
+    p.killed = true;
+    s.result = model::Observation{.rc = model::rc::kKilled};
+    return s;
+  }
+  s.finished = false;
+  return s;
 }
 
 }  // namespace harvey::harness

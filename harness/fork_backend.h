@@ -37,6 +37,9 @@ class ForkBackend : public Backend {
   model::Observation Execute(int worker, const model::Op& op, int64_t step_index,
                              const PausePolicy* pause) override;
   bool KillsInsideOps() const override { return true; }
+  bool Interleaves() const override { return true; }
+  Slice StartOp(int worker, const model::Op& op, int64_t step_index) override;
+  Slice ResumeOp(int worker) override;
   model::Observation PowerLoss(const model::Op& op) override;
   VerifyResult Finish() override;
   std::vector<SqliteBuild> Sqlite() const override;
@@ -55,6 +58,7 @@ class ForkBackend : public Backend {
     int fd = -1;
     bool killed = false;      // died because the schedule said so
     std::optional<Arm> arm;   // `kill at` waiting for the next op
+    std::optional<Arm> in_flight_arm;  // fine-grained: the arm of the paused op
     Launcher* launcher = nullptr;  // where this slot's worker runs
     std::string db_path;           // the database as the worker sees it
     std::string sqlite;            // the SQLite build it must run (sqlite_build.h)
@@ -63,11 +67,16 @@ class ForkBackend : public Backend {
   std::string Spawn(Proc& p);
   void Reap(Proc& p);  // SIGKILL (if alive), wait, close
   // Spawns the worker if needed and sends Reset (which opens its
-  // connection). Returns "" or what failed.
-  std::string ResetWorker(int i);
+  // connection). Returns "" or what failed. With `open_rc` (a schedule's
+  // `open` after a kill), a failed SQLite open is no failure: its result
+  // code goes to *open_rc (0 when it opened). `closed`: the worker starts
+  // with no connection (a fine-grained `open` step follows).
+  std::string ResetWorker(int i, int* open_rc = nullptr, bool closed = false);
   model::Observation Step(Proc& p, const model::Op& op, int64_t step_index,
                           const PausePolicy* pause, std::optional<Arm> arm);
   VerifyResult VerifyInAWorker();
+  // Fine-grained: waits (bounded) for the paused-or-finished reply of `p`.
+  Slice AwaitSlice(Proc& p);
 
   // Chooses each worker's launcher, stages the database and translates its
   // path per worker. Returns "" or what failed.

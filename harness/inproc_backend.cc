@@ -26,7 +26,10 @@ class PolicyListener : public VfsListener {
 
 }  // namespace
 
-InprocBackend::~InprocBackend() { SetVfsFsyncLies(false); }
+InprocBackend::~InprocBackend() {
+  threads_.clear();  // before the connections their ops use
+  SetVfsFsyncLies(false);
+}
 
 std::string InprocBackend::Begin(const model::Schedule& s, const std::string& db_path) {
   conns_.clear();
@@ -65,6 +68,21 @@ model::Observation InprocBackend::Execute(int worker, const model::Op& op, int64
   model::Observation o = conn.Execute(op, step_index);
   SetVfsListener(previous);
   return o;
+}
+
+Slice InprocBackend::StartOp(int worker, const model::Op& op, int64_t step_index) {
+  if (op.kind == model::OpKind::kKill || op.kind == model::OpKind::kKillAt) {
+    return Slice{.finished = true, .event = {}, .result = Execute(worker, op, step_index, nullptr), .error = {}};
+  }
+  if (threads_.size() <= static_cast<size_t>(worker)) threads_.resize(static_cast<size_t>(worker) + 1);
+  auto& t = threads_[static_cast<size_t>(worker)];
+  if (!t) t = std::make_unique<OpThread>();
+  Connection* conn = conns_.at(static_cast<size_t>(worker)).get();
+  return t->Start([conn, op, step_index] { return conn->Execute(op, step_index); });
+}
+
+Slice InprocBackend::ResumeOp(int worker) {
+  return threads_.at(static_cast<size_t>(worker))->Resume();
 }
 
 model::Observation InprocBackend::PowerLoss(const model::Op& op) {

@@ -4,12 +4,17 @@
 // connection (what a dead process leaves behind is the same: its locks and
 // its uncommitted transaction are gone); `kill at EVENT` needs a process per
 // worker and is refused (KillsInsideOps() is false).
+//
+// Fine-grained runs (Interleaves()): each worker's ops run on its own thread
+// (harness/op_thread.h) with a strict hand-off, so exactly one thread runs
+// SQLite at a time and the run is as deterministic as op-level stepping.
 #pragma once
 
 #include <memory>
 #include <vector>
 
 #include "harness/backend.h"
+#include "harness/op_thread.h"
 
 namespace harvey::harness {
 
@@ -21,12 +26,16 @@ class InprocBackend : public Backend {
   model::Observation Execute(int worker, const model::Op& op, int64_t step_index,
                              const PausePolicy* pause) override;
   bool KillsInsideOps() const override { return false; }
+  bool Interleaves() const override { return true; }
+  Slice StartOp(int worker, const model::Op& op, int64_t step_index) override;
+  Slice ResumeOp(int worker) override;
   model::Observation PowerLoss(const model::Op& op) override;
   VerifyResult Finish() override;
   std::vector<SqliteBuild> Sqlite() const override;
 
  private:
   std::vector<std::unique_ptr<Connection>> conns_;
+  std::vector<std::unique_ptr<OpThread>> threads_;  // fine-grained: per worker, on first need
   std::string db_path_;
   model::Config config_;
 };

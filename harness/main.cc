@@ -47,6 +47,10 @@ int main(int argc, char** argv) {
   r->add_flag("--json", run.json, "Print one JSON object on stdout");
   r->add_option("--scratch", run.scratch_parent, "Parent of the scratch directory");
   r->add_flag("--show", run.show, "Print every step and what it observed (stderr)");
+  r->add_option("--policy", run.policy,
+                "op | random | pct:D: fine-grained scheduling when the file has no 'interleave' lines "
+                "(the decisions are printed; --save-decisions FILE writes the schedule with them)");
+  r->add_option("--save-decisions", run.save_decisions, "Write the schedule with the run's decisions here");
   r->add_option("--defect", run.defect, "Run under a calibration defect (overrides the file)")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDefectNames), std::end(kDefectNames))));
   r->add_option("--sqlite", run.sqlite, kSqliteHelp);
@@ -63,6 +67,7 @@ int main(int argc, char** argv) {
   f->add_option("--steps", fuzz.steps, "Steps per schedule")->check(CLI::Range(1, 100000));
   f->add_option("--workers", fuzz.workers, "Workers per schedule")->check(CLI::Range(1, 8));
   f->add_flag("--json", fuzz.json, "Print one JSON object on stdout at the end");
+  f->add_option("--policy", fuzz.policy, "op (op-level) | random | pct:D (fine-grained; decisions saved in findings)");
   f->add_option("--scratch", fuzz.scratch_parent, "Parent of the scratch directory");
   f->add_option("--defect", fuzz.defect, "Calibration defect, recorded in saved findings")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDefectNames), std::end(kDefectNames))));
@@ -115,6 +120,7 @@ int main(int argc, char** argv) {
   st->add_flag("--quick", selftest.quick, "2 seeds x 8 s per class (for CI)");
   st->add_flag("--json", selftest.json, "Print one JSON object");
   st->add_option("--only", selftest.only, "Comma-separated class names");
+  st->add_option("--policy", selftest.policy, "op | random | pct:D: scheduling of every campaign");
   st->add_option("--scratch", selftest.scratch_parent, "Parent of the scratch directory");
 
   try {

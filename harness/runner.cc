@@ -1,45 +1,18 @@
 #include "harness/runner.h"
 
-#include <xxhash.h>
-
 #include <cstdio>
+#include <memory>
 
 #include "harness/durability.h"
+#include "harness/interleave.h"
+#include "harness/trace_hasher.h"
 #include "harness/interrupt.h"
 #include "model/model.h"
+#include "model/rng.h"
 
 namespace harvey::harness {
 namespace {
 
-class TraceHasher {
- public:
-  TraceHasher() : state_(XXH3_createState()) { XXH3_64bits_reset(state_); }
-  ~TraceHasher() { XXH3_freeState(state_); }
-  void I64(int64_t v) { XXH3_64bits_update(state_, &v, sizeof v); }
-  void Str(const std::string& s) {
-    I64(static_cast<int64_t>(s.size()));
-    XXH3_64bits_update(state_, s.data(), s.size());
-  }
-  void Rows(const std::vector<model::Row>& rows) {
-    I64(static_cast<int64_t>(rows.size()));
-    for (const auto& r : rows) {
-      I64(r.key);
-      I64(r.written_at);
-    }
-  }
-  void Add(int64_t step, const model::Observation& o) {
-    I64(step);
-    I64(o.rc);
-    I64(o.value);
-    I64(o.ckpt_log);
-    I64(o.ckpt_done);
-    Rows(o.rows);
-  }
-  uint64_t Value() const { return XXH3_64bits_digest(state_); }
-
- private:
-  XXH3_state_t* state_;
-};
 
 model::Mismatch EndMismatch(const std::string& oracle, const std::string& expected,
                             const std::string& observed) {
@@ -70,8 +43,15 @@ std::string TraceHex(uint64_t trace) {
 }
 
 RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::string& db_dir,
-                      const model::Rules& rules) {
+                      const model::Rules& rules, const model::Policy& policy) {
   RunResult r;
+  const bool interleaved = !s.interleave.empty() || policy.kind != model::PolicyKind::kOp;
+  if (interleaved && !backend.Interleaves()) {
+    r.verdict = Verdict::kError;
+    r.error = "boundary " + std::string(backend.name()) +
+              " cannot interleave ops inside a statement (fine-grained policy or 'interleave' lines); use --boundary fork";
+    return r;
+  }
   if (model::HasOp(s, model::OpKind::kKillAt) && !backend.KillsInsideOps()) {
     r.verdict = Verdict::kError;
     r.error = "boundary " + std::string(backend.name()) +
@@ -96,12 +76,25 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
   model::Rules effective = rules;
   if (s.config.defect == model::Defect::kCanary) effective.canary_reads_see_latest = true;
   model::Checker checker(s, effective);
+  model::OverlapChecker overlap(s, effective);
   TraceHasher trace;
   for (const SqliteBuild& b : r.sqlite) {
     trace.Str(b.name);
     trace.Str(b.source_id);
   }
-  for (int64_t i = 0; i < static_cast<int64_t>(s.steps.size()); ++i) {
+  std::unique_ptr<model::Chooser> chooser;
+  if (s.interleave.empty() && policy.kind != model::PolicyKind::kOp) {
+    model::Fnv64 h;
+    h.AddU64(s.config.seed);
+    h.AddU64(0x696e746572ull);  // "inter": decisions draw from their own stream
+    chooser = model::MakeChooser(policy, h.Value(), static_cast<int>(s.workers.size()),
+                                 kExpectedPointsPerStep * static_cast<int64_t>(s.steps.size()));
+  }
+  if (interleaved) {
+    RunInterleaved(s, backend, overlap, chooser.get(), trace, r);
+    r.overlapped = overlap.overlapped();
+  }
+  for (int64_t i = 0; !interleaved && i < static_cast<int64_t>(s.steps.size()); ++i) {
     if (Interrupted()) {
       r.verdict = Verdict::kError;
       r.error = "interrupted";
@@ -149,7 +142,7 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
     r.mismatch = EndMismatch("index", "index kv_v holds exactly the table's keys",
                              "index and table disagree");
   } else {
-    r.mismatch = checker.ObserveFinal(v.rows);
+    r.mismatch = interleaved ? overlap.ObserveFinal(v.rows) : checker.ObserveFinal(v.rows);
   }
   if (r.mismatch) r.verdict = Verdict::kMismatch;
   return r;

@@ -16,6 +16,7 @@
 #include "harness/backend.h"
 #include "model/checker.h"
 #include "model/observation.h"
+#include "model/policy.h"
 #include "model/schedule.h"
 
 namespace harvey::harness {
@@ -29,15 +30,27 @@ struct RunResult {
   std::string error;                        // kError: one line
   uint64_t trace = 0;
   int64_t steps_run = 0;
-  std::vector<model::Observation> observations;  // one per step run
+  std::vector<model::Observation> observations;  // one per step run (by step index)
+  // Fine-grained runs: the decisions taken (chosen by the policy, or
+  // replayed with the skipped ones left out; not the op-level fallback's
+  // picks): a schedule with these as its `interleave` replays this run
+  // exactly. yields: slices run (preemption points, fallback included).
+  bool interleaved = false;
+  std::vector<int> decisions;
+  int64_t yields = 0;
+  int64_t overlapped = 0;  // steps that overlapped another worker's op
   std::vector<SqliteBuild> sqlite;  // per worker: the SQLite it ran (empty if Begin failed)
 };
 
 // REQUIRES: `db_dir` exists and belongs to harvey (its database is replaced).
 // `rules` selects the model's rules (deliberate defects only in tests and
-// calibration).
+// calibration). A schedule with `interleave` decisions replays them
+// (harness/interleave.h; `policy` is then ignored); one without runs
+// op-level under policy `op`, else fine-grained with decisions chosen by
+// `policy` from the schedule seed (returned in RunResult::decisions). A
+// fine-grained run on a backend that cannot interleave is an error.
 RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::string& db_dir,
-                      const model::Rules& rules = {});
+                      const model::Rules& rules = {}, const model::Policy& policy = {});
 
 // "0123456789abcdef"
 std::string TraceHex(uint64_t trace);

@@ -47,10 +47,12 @@ class Shrinker {
   bool Expired();
   bool Try(const std::optional<model::Schedule>& c, const std::string& what);
   std::optional<model::Mismatch> Replay(const model::Schedule& c);
+  std::vector<int> taken_;  // the decisions the last replay took (fine-grained)
 
   bool CutAfterFailure();
   bool DropFaults();
   bool DropWorkers();
+  bool DropDecisions();
   bool Ddmin();
   bool JoinRuns();
   bool SimplerSteps();
@@ -76,6 +78,7 @@ bool Shrinker::Expired() {
 
 std::optional<model::Mismatch> Shrinker::Replay(const model::Schedule& c) {
   const RunResult r = RunSchedule(c, backend_, db_dir_, options_.rules);
+  taken_ = r.interleaved ? r.decisions : std::vector<int>{};
   if (r.verdict == Verdict::kError) {
     ++result_.errors;
     return std::nullopt;
@@ -95,6 +98,9 @@ bool Shrinker::Try(const std::optional<model::Schedule>& c, const std::string& w
   std::optional<model::Mismatch> m = Replay(*c);
   if (!m || !SameFailure(cur(), result_.mismatch, *c, *m)) return false;
   result_.schedule = *c;
+  // The decisions the replay took reproduce it exactly; skipped ones and
+  // those after the failure go.
+  if (!c->interleave.empty()) result_.schedule.interleave = taken_;
   result_.mismatch = std::move(*m);
   ++result_.accepted;
   if (options_.on_accept) {
@@ -126,6 +132,33 @@ bool Shrinker::DropWorkers() {
   for (int w = static_cast<int>(cur().workers.size()); w-- > 0;) {
     const std::string name = w < static_cast<int>(cur().workers.size()) ? cur().workers[w].name : "";
     any |= Try(model::DropWorker(cur(), w), "drop worker " + name);
+  }
+  return any;
+}
+
+// Interleave decisions: all of them (op-level), then runs of one worker in
+// halving chunks from the end (dropping a run merges its neighbours).
+bool Shrinker::DropDecisions() {
+  if (cur().interleave.empty()) return false;
+  model::Schedule none = cur();
+  none.interleave.clear();
+  if (Try(none, "drop all interleave decisions")) return true;
+  bool any = false;
+  size_t chunk = std::max<size_t>(1, model::DecisionRuns(cur()).size() / 2);
+  while (!Expired()) {
+    for (size_t end = model::DecisionRuns(cur()).size(); end > 0 && !Expired();) {
+      const auto runs = model::DecisionRuns(cur());
+      end = std::min(end, runs.size());
+      if (end == 0) break;
+      const size_t begin = end > chunk ? end - chunk : 0;
+      const size_t first = runs[begin].first;
+      const size_t count = runs[end - 1].first + runs[end - 1].second - first;
+      const std::string what = "drop decision runs " + std::to_string(begin) + ".." + std::to_string(end - 1);
+      if (Try(model::DropDecisions(cur(), first, count), what)) any = true;
+      end = begin;
+    }
+    if (chunk == 1) break;
+    chunk /= 2;
   }
   return any;
 }
@@ -204,6 +237,7 @@ ShrinkResult Shrinker::Run() {
     changed |= CutAfterFailure();
     changed |= DropFaults();
     changed |= DropWorkers();
+    changed |= DropDecisions();
     changed |= Ddmin();
     changed |= CutAfterFailure();
     changed |= JoinRuns();

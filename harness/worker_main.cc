@@ -54,16 +54,28 @@ int WorkerMain(int fd) {
         config = GetConfig(*m);
         const int index = static_cast<int>(m->I64());
         const bool track = m->U64() != 0;
+        // 1: this Reset is a schedule's `open` (after a kill): a failed
+        // open is its result (an SQLite rc), not a broken worker.
+        // 2: configure only; the `open` follows as a Step (fine-grained).
+        const uint64_t mode = m->U64();
+        const bool as_op = mode == 1;
         conn.Close();
         SetDurabilityTracking(track);
         SetVfsFsyncLies(config.defect == model::Defect::kFsyncLies);
         SeedVfs(WorkerSeed(config.seed, index));
-        const std::string error = conn.Reset(db_path, config, index);
-        // The reply names the SQLite this process runs (harness/sqlite_build.h).
-        Encoder e(error.empty() ? MsgType::kResult : MsgType::kFailed);
-        if (error.empty()) {
+        std::string error;
+        if (mode == 2) {
+          conn.Configure(db_path, config, index);
+        } else {
+          error = conn.Reset(db_path, config, index);
+        }
+        // A result (an `open` run as an op may fail with an rc) names the
+        // SQLite this process runs (harness/sqlite_build.h).
+        const bool result = error.empty() || (as_op && conn.last_open_rc() != 0);
+        Encoder e(result ? MsgType::kResult : MsgType::kFailed);
+        if (result) {
           const SqliteBuild b = ThisSqlite();
-          Put(e, model::Observation{});
+          Put(e, model::Observation{.rc = conn.last_open_rc()});
           e.Str(b.name).Str(b.version).Str(b.source_id);
         } else {
           e.Str(error);

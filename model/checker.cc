@@ -98,6 +98,12 @@ std::optional<Mismatch> Checker::Observe(int64_t step_index, const Observation& 
     states_ = std::move(next);
     return std::nullopt;
   }
+  return StepMismatch(schedule_, states_, step_index, std::move(allowed), o);
+}
+
+Mismatch StepMismatch(const Schedule& schedule, const std::vector<State>& states,
+                      int64_t step_index, std::vector<Prediction> allowed, const Observation& o) {
+  const Step& step = schedule.steps[step_index];
   std::sort(allowed.begin(), allowed.end());
   allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
   Mismatch m;
@@ -110,19 +116,24 @@ std::optional<Mismatch> Checker::Observe(int64_t step_index, const Observation& 
   if (!o.recovery_problem.empty()) what = "recovery";
   // Name the lost commits when recovery left a readable table.
   if (step.op.kind == OpKind::kPowerLoss && (o.recovery_problem.empty() || !o.rows.empty())) {
-    m.details = LostCommits(states_, o.rows);
+    m.details = LostCommits(states, o.rows);
   }
   m.failure_class = std::string("step:") + ToString(step.op.kind) + ":" + what;
-  m.where = "step " + std::to_string(step_index) + " (" + PrintStep(schedule_, step) + ")";
+  m.where = "step " + std::to_string(step_index) + " (" + PrintStep(schedule, step) + ")";
   for (const Prediction& p : allowed) m.expected.push_back(Describe(step.op.kind, p));
   m.observed = Describe(step.op.kind, o);
   return m;
 }
 
 std::optional<Mismatch> Checker::ObserveFinal(const std::vector<Row>& rows) {
+  return FinalMismatch(schedule_, states_, rows);
+}
+
+std::optional<Mismatch> FinalMismatch(const Schedule& schedule, const std::vector<State>& states,
+                                      const std::vector<Row>& rows) {
   std::vector<State> finals;
-  for (const State& st : states_) {
-    for (State& f : CloseAll(schedule_, st)) finals.push_back(std::move(f));
+  for (const State& st : states) {
+    for (State& f : CloseAll(schedule, st)) finals.push_back(std::move(f));
   }
   Dedupe(finals);
   std::vector<Prediction> allowed;

@@ -57,4 +57,14 @@ class Checker {
 // The candidate set with duplicates removed (sorted).
 void Dedupe(std::vector<State>& states);
 
+// The mismatch for step `step_index` observing `o` when no candidate in
+// `states` allowed it; `allowed` holds every prediction that was allowed.
+Mismatch StepMismatch(const Schedule& schedule, const std::vector<State>& states,
+                      int64_t step_index, std::vector<Prediction> allowed, const Observation& o);
+
+// The end-of-schedule check: every candidate closes all connections and
+// recovers; `rows` must be one of their tables. Nothing when it is.
+std::optional<Mismatch> FinalMismatch(const Schedule& schedule, const std::vector<State>& states,
+                                      const std::vector<Row>& rows);
+
 }  // namespace harvey::model

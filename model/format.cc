@@ -267,6 +267,7 @@ class Parser {
   std::string ExpectLine(const Tokens& tok);
   std::string SqliteLine(const Tokens& tok);
   std::string StepLine(const Tokens& tok);
+  std::string InterleaveLine(const Tokens& tok);
   int FindWorker(std::string_view name) const;
   Error Fail(const std::string& what) const {
     return Error{std::string(filename_) + ":" + std::to_string(line_ == 0 ? 1 : line_) +
@@ -312,6 +313,8 @@ Result<Schedule> Parser::Run(std::string_view text) {
       err = ExpectLine(tok);
     } else if (tok[0] == "sqlite") {
       err = SqliteLine(tok);
+    } else if (tok[0] == "interleave") {
+      err = InterleaveLine(tok);
     } else {
       err = StepLine(tok);
     }
@@ -558,6 +561,26 @@ std::string Parser::StepLine(const Tokens& tok) {
   return "";
 }
 
+// `interleave w1*3 w2 w1*12`: decisions, run-length coded; lines append.
+std::string Parser::InterleaveLine(const Tokens& tok) {
+  if (tok.size() < 2) return "interleave needs at least one decision, e.g. 'interleave w1*3 w2'";
+  for (size_t i = 1; i < tok.size(); ++i) {
+    std::string_view t = tok[i];
+    uint64_t count = 1;
+    if (size_t star = t.find('*'); star != std::string_view::npos) {
+      if (!ParseInt(t.substr(star + 1), &count) || count < 1 || count > kMaxDecisions) {
+        return "bad decision count in " + Quote(t) + " (want WORKER or WORKER*N, N 1..1000000)";
+      }
+      t = t.substr(0, star);
+    }
+    const int w = FindWorker(t);
+    if (w < 0) return "interleave names undeclared worker " + Quote(t);
+    if (s_.interleave.size() + count > kMaxDecisions) return "more than 1000000 interleave decisions";
+    s_.interleave.insert(s_.interleave.end(), count, w);
+  }
+  return "";
+}
+
 int Parser::FindWorker(std::string_view name) const {
   for (size_t i = 0; i < s_.workers.size(); ++i) {
     if (s_.workers[i].name == name) return static_cast<int>(i);
@@ -636,6 +659,28 @@ std::string PrintSchedule(const Schedule& s) {
     if (!w.sqlite.empty()) out += "sqlite " + w.name + " " + w.sqlite + "\n";
   }
   for (const Step& step : s.steps) out += PrintStep(s, step) + "\n";
+  out += PrintInterleave(s);
+  return out;
+}
+
+std::string PrintInterleave(const Schedule& s) {
+  std::string out;
+  int on_line = 0;
+  for (size_t i = 0; i < s.interleave.size();) {
+    size_t j = i;
+    while (j < s.interleave.size() && s.interleave[j] == s.interleave[i]) ++j;
+    const int w = s.interleave[i];
+    const bool known = w >= 0 && static_cast<size_t>(w) < s.workers.size();
+    if (on_line == 0) out += "interleave";
+    out += " " + (known ? s.workers[w].name : std::string("?"));
+    if (j - i > 1) out += "*" + std::to_string(j - i);
+    if (++on_line == 24) {
+      out += "\n";
+      on_line = 0;
+    }
+    i = j;
+  }
+  if (on_line) out += "\n";
   return out;
 }
 
@@ -715,6 +760,13 @@ std::string Validate(const Schedule& s) {
   for (size_t i = 0; i < s.steps.size(); ++i) {
     if (auto e = CheckStep(s, s.steps[i]); !e.empty()) {
       return "step " + std::to_string(i) + " (" + PrintStep(s, s.steps[i]) + "): " + e;
+    }
+  }
+  if (s.interleave.size() > kMaxDecisions) return "more than 1000000 interleave decisions";
+  for (size_t i = 0; i < s.interleave.size(); ++i) {
+    if (s.interleave[i] < 0 || static_cast<size_t>(s.interleave[i]) >= s.workers.size()) {
+      return "interleave decision " + std::to_string(i) + ": worker index " +
+             std::to_string(s.interleave[i]) + " out of range";
     }
   }
   return "";

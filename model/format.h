@@ -33,6 +33,9 @@
 //                                   shm-lock shm-barrier shm-map file-control sleep)
 //   w1 power-loss 77               (every worker dies; the seed picks which
 //                                   unsynced writes survive; all reopen)
+//   interleave w1*3 w2 w1*12       (fine-grained decisions, run-length coded:
+//                                   who runs at each decision point; lines
+//                                   append; see Schedule::interleave)
 //
 // Config and expect lines are optional (defaults in schedule.h) and must
 // precede worker lines; workers must be declared before a step names them. Each config key
@@ -59,6 +62,10 @@ inline constexpr int kFormatVersion = 1;
 Result<Schedule> ParseSchedule(std::string_view text, std::string_view filename);
 
 std::string PrintSchedule(const Schedule& s);
+
+// The `interleave` lines of `s` ("" when it has no decisions), at most 24
+// runs per line.
+std::string PrintInterleave(const Schedule& s);
 
 // One step as it appears in the text, e.g. "w1 write 3 100".
 std::string PrintStep(const Schedule& s, const Step& step);

@@ -377,6 +377,16 @@ bool HasOp(const Schedule& s, OpKind k) {
 
 namespace {
 
+// The event the kill armed for worker `c`'s op at `step_index` is aimed at:
+// the latest `kill at` of that worker before it.
+EventKind KillEvent(const Schedule& s, int64_t step_index, int c) {
+  for (int64_t i = step_index - 1; i >= 0; --i) {
+    const Step& st = s.steps[static_cast<size_t>(i)];
+    if (st.worker == c && st.op.kind == OpKind::kKillAt) return st.op.event;
+  }
+  return EventKind::kWrite;
+}
+
 // The op of an armed worker died at some event: any prefix of its effects
 // may have happened (nothing; all of it; a checkpoint's backfill without its
 // restart; a commit's frames without the wal-index update, i.e. an orphan),
@@ -391,6 +401,18 @@ Outcomes Killed(const Schedule& s, const State& state, int64_t step_index, const
     if (done.committed != state.committed) {
       State orphaned = state;
       orphaned.orphan = done.committed;
+      if (done.wal.base != state.wal.base) {
+        // The commit restarted the log first (walRestartLog: a new header)
+        // and died before its frames, or before the wal-index saw them.
+        State restarted = state;
+        restarted.hdr++;
+        restarted.wal.base = done.wal.base;
+        restarted.orphan.reset();
+        State restarted_orphan = restarted;
+        restarted_orphan.orphan = done.committed;
+        effects.push_back(std::move(restarted));
+        effects.push_back(std::move(restarted_orphan));
+      }
       effects.push_back(std::move(orphaned));
       done.durable = state.durable;
       done.lossable = state.lossable;
@@ -403,6 +425,18 @@ Outcomes Killed(const Schedule& s, const State& state, int64_t step_index, const
     State partial = state;
     Checkpoint(s, partial, c, CheckpointMode::kPassive);
     effects.push_back(std::move(partial));
+  }
+  // A kill at a shm-barrier may fall between the two copies of the
+  // wal-index header (walIndexWriteHdr: a commit's or a log restart's): the
+  // next connection to read it finds them torn and recovers the wal-index
+  // (walIndexRecover), as the first open after all closed does.
+  if (KillEvent(s, step_index, c) == EventKind::kShmBarrier) {
+    const size_t n = effects.size();
+    for (size_t i = 0; i < n; ++i) {
+      State torn = effects[i];
+      Recover(torn);
+      effects.push_back(std::move(torn));
+    }
   }
   Outcomes out;
   for (State& e : effects) {

@@ -6,6 +6,7 @@
 // the schedule (and the SQLite build), so a schedule replays bit-for-bit.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -110,11 +111,22 @@ struct Expect {
   bool operator==(const Expect&) const = default;
 };
 
+// Interleaving decisions (fine-grained scheduling, harness/interleave.h):
+// at each decision point -- every op start and every VFS event at which a
+// running op pauses -- the next decision names the worker that runs until
+// its next such point: it continues its op in flight, or starts the next
+// step if that is its own (steps start in file order). A decision naming a
+// worker that can do neither is skipped; when they run out, running ops
+// finish (oldest first) and the remaining steps run one at a time in file
+// order. Power-loss steps are barriers. Empty: op-level stepping.
+inline constexpr size_t kMaxDecisions = 1'000'000;
+
 struct Schedule {
   Config config;
   std::vector<Worker> workers;
   std::vector<Step> steps;
   std::vector<Expect> expects;  // in file order
+  std::vector<int> interleave;  // worker indices; see above
   bool operator==(const Schedule&) const = default;
 };
 

@@ -49,6 +49,30 @@ std::optional<Schedule> DropWorker(const Schedule& s, int worker) {
     if (moved.worker > worker) --moved.worker;
     out.steps.push_back(moved);
   }
+  out.interleave.clear();
+  for (int w : s.interleave) {
+    if (w != worker) out.interleave.push_back(w > worker ? w - 1 : w);
+  }
+  return out;
+}
+
+std::vector<std::pair<size_t, size_t>> DecisionRuns(const Schedule& s) {
+  std::vector<std::pair<size_t, size_t>> runs;
+  for (size_t i = 0; i < s.interleave.size();) {
+    size_t j = i;
+    while (j < s.interleave.size() && s.interleave[j] == s.interleave[i]) ++j;
+    runs.emplace_back(i, j - i);
+    i = j;
+  }
+  return runs;
+}
+
+std::optional<Schedule> DropDecisions(const Schedule& s, size_t begin, size_t count) {
+  if (begin >= s.interleave.size() || count == 0) return std::nullopt;
+  Schedule out = s;
+  const size_t end = std::min(out.interleave.size(), begin + count);
+  out.interleave.erase(out.interleave.begin() + static_cast<std::ptrdiff_t>(begin),
+                       out.interleave.begin() + static_cast<std::ptrdiff_t>(end));
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "model/schedule.h"
@@ -25,9 +26,17 @@ Schedule DropSteps(const Schedule& s, size_t begin, size_t count);
 // `s` with only its first `n` steps.
 Schedule KeepPrefix(const Schedule& s, size_t n);
 
-// `s` without worker `worker` and its steps; later workers move down one
-// index. Nothing when `worker` is out of range or the only worker.
+// `s` without worker `worker`, its steps and its interleave decisions;
+// later workers move down one index. Nothing when `worker` is out of range or the only worker.
 std::optional<Schedule> DropWorker(const Schedule& s, int worker);
+
+// The interleave decisions as runs of one worker: (first index, length).
+std::vector<std::pair<size_t, size_t>> DecisionRuns(const Schedule& s);
+
+// `s` without decisions [begin, begin + count) (clamped). Dropping a run
+// merges its neighbours when they name the same worker; dropping all of
+// them gives op-level stepping. Nothing when the range is empty.
+std::optional<Schedule> DropDecisions(const Schedule& s, size_t begin, size_t count);
 
 // `s` with its workers named w1, w2, ... in declaration order (other worker
 // fields kept). Nothing when they already are.

@@ -146,6 +146,16 @@ inline rc::Gen<model::Schedule> GenSchedule() {
       step.op = *GenOp();
       s.steps.push_back(step);
     }
+    // Interleave decisions: none half the time, else runs of one worker
+    // (long runs too, so the run-length form and line wrapping are hit).
+    if (*rc::gen::inRange(0, 2) == 1) {
+      const int runs = *rc::gen::inRange(1, 60);
+      for (int r = 0; r < runs; ++r) {
+        const int w = *rc::gen::inRange(0, workers);
+        const int len = *rc::gen::weightedOneOf<int>({{4, rc::gen::inRange(1, 4)}, {1, rc::gen::inRange(1, 5000)}});
+        s.interleave.insert(s.interleave.end(), static_cast<size_t>(len), w);
+      }
+    }
     return s;
   });
 }
