@@ -12,6 +12,7 @@
 
 int main(int argc, char** argv) {
   using namespace harvey::harness;
+  MarkThisExecutableTheCli();
   // `harvey __host` / `harvey __worker`: what boundaries exec inside a
   // namespace, container or sshfs machine (hidden; see harness/host.h).
   if (argc > 1 && argv[1][0] == '_' && argv[1][1] == '_') return InternalMain(argc, argv);

@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kVersionedPrefix = "harvey-sqlite-";
+bool g_this_is_the_cli = false;  // MarkThisExecutableTheCli()
 constexpr const char* kReexecEnv = "HARVEY_REEXEC";
 
 std::string FileName(const std::string& name) {
@@ -61,6 +62,8 @@ SqliteBuild AskBuild(const std::string& binary, const std::string& name) {
 
 const char* BuildSqliteName() { return harvey_sqlite_build_name(); }
 
+void MarkThisExecutableTheCli() { g_this_is_the_cli = true; }
+
 SqliteBuild ThisSqlite() {
   return SqliteBuild{BuildSqliteName(), sqlite3_libversion(), sqlite3_sourceid()};
 }
@@ -78,9 +81,12 @@ std::string SqliteBinary(const std::string& name) {
   const std::string file = FileName(name);
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  // This executable is that build whatever its file is called (the fuzz
-  // build's harvey_fuzz replays schedule_fuzzer findings with itself).
-  if (!ec && name == BuildSqliteName()) return self.string();
+  // This executable when it is that build: named for it, or a harvey CLI under
+  // another name (the fuzz build's harvey_fuzz replays schedule_fuzzer
+  // findings with itself). Never a test binary: it would run as a worker host.
+  if (!ec && name == BuildSqliteName() && (self.filename() == file || g_this_is_the_cli)) {
+    return self.string();
+  }
   const std::string harvey = HarveyBinary();
   if (harvey.empty()) return "";
   const fs::path p = fs::path(harvey).parent_path() / file;

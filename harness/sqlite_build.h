@@ -40,9 +40,13 @@ std::string CheckThisSqlite();
 // The build a worker runs: its `sqlite` line, else "system".
 std::string WorkerSqlite(const model::Worker& w);
 
-// The executable of build `name`: this one if it is that build (whatever its
-// file is called: the fuzz build's harvey_fuzz), else `harvey` /
-// `harvey-sqlite-NAME` beside the harvey executable (process.h's
+// Called first by harvey's main(): this executable runs the harvey CLI (and
+// `__host`/`__worker`), whatever its file is called.
+void MarkThisExecutableTheCli();
+
+// The executable of build `name`: this one if it is that build and either
+// named for it or marked as the CLI (the fuzz build's harvey_fuzz), else
+// `harvey` / `harvey-sqlite-NAME` beside the harvey executable (process.h's
 // HarveyBinary()). "" if it does not exist.
 std::string SqliteBinary(const std::string& name);
 
