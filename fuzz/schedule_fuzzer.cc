@@ -112,7 +112,9 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   auto scratch = harness::ScratchDir::Create(ScratchParent());
   if (!scratch.ok()) Die(scratch.error());
   env->scratch = std::move(scratch.value());
-  std::atexit([] { env->scratch.reset(); });  // a crash leaves it: the next run removes it
+  // A mismatch removes it before abort(); any other crash leaves it, and the
+  // next harvey run removes it (its pid is dead).
+  std::atexit([] { env->scratch.reset(); });
   return 0;
 }
 
@@ -125,6 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const harness::RunResult r = harness::RunSchedule(s, env->backend, env->scratch->path(), rules);
   if (r.verdict == harness::Verdict::kMismatch) {
     ReportMismatch(s, r);
+    env->scratch.reset();  // abort() skips atexit: leave no scratch behind
     std::abort();
   }
   // A harness limit (candidate set too large) or a database that could not
