@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "fuzz/schedule_codec.h"
+#include "harness/files.h"
 #include "harness/inproc_backend.h"
 #include "harness/report.h"
 #include "harness/runner.h"

@@ -10,6 +10,7 @@
 
 #include "harness/campaign.h"
 #include "harness/cli.h"
+#include "harness/files.h"
 #include "harness/interrupt.h"
 #include "harness/launcher.h"
 #include "harness/progress.h"

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "harness/cli.h"
+#include "harness/files.h"
 #include "harness/interleave.h"
 #include "harness/interrupt.h"
 #include "harness/launcher.h"

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "harness/cli.h"
+#include "harness/files.h"
 #include "harness/interrupt.h"
 #include "harness/launcher.h"
 #include "harness/report.h"

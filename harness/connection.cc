@@ -12,6 +12,7 @@
 #include <string>
 
 #include "harness/durability.h"
+#include "harness/files.h"
 #include "harness/vfs_shim.h"
 #include "model/value.h"
 
@@ -240,16 +241,6 @@ std::string CreateWithSql(const std::string& db_path, const model::Config& confi
 std::mutex g_images_mu;
 std::map<uint32_t, std::string> g_images;
 
-bool ReadWhole(const std::string& path, std::string* out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[1 << 16];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return n == 0;
-}
-
 // Writes `image` to a new file at `path` (mode 0644 like SQLite's, umask
 // applied). Returns "" or what failed.
 std::string WriteNew(const std::string& path, const std::string& image) {
@@ -280,7 +271,7 @@ std::string CreateDatabase(const std::string& db_path, const model::Config& conf
   }
   if (std::string e = CreateWithSql(db_path, config); !e.empty()) return e;
   std::string image;
-  if (::access((db_path + "-wal").c_str(), F_OK) != 0 && ReadWhole(db_path, &image)) {
+  if (::access((db_path + "-wal").c_str(), F_OK) != 0 && ReadWholeFile(db_path, &image)) {
     std::lock_guard<std::mutex> lock(g_images_mu);
     g_images.emplace(config.page_size, std::move(image));
   }

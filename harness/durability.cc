@@ -4,41 +4,16 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
+#include "harness/files.h"
 #include "model/rng.h"
 
 namespace harvey::harness {
 namespace {
 
 std::atomic<bool> g_tracking{false};
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
-bool WriteFile(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-    if (w <= 0) break;
-    done += static_cast<size_t>(w);
-  }
-  ::close(fd);
-  return done == data.size() && ::rename(tmp.c_str(), path.c_str()) == 0;
-}
 
 void Append(const std::string& path, const std::string& record) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -113,8 +88,8 @@ void Survive(model::Rng& rng, std::string& content, const Pending& p, uint32_t s
 std::string PowerLossOne(const std::string& path, model::Rng& rng, bool keep_any, uint32_t sector) {
   std::string content;
   std::string log;
-  const bool durable = ReadFile(path + ".durable", &content);
-  const bool pending = ReadFile(path + ".pending", &log);
+  const bool durable = ReadWholeFile(path + ".durable", &content);
+  const bool pending = ReadWholeFile(path + ".pending", &log);
   ::unlink((path + ".pending").c_str());
   if (!durable) {
     ::unlink(path.c_str());  // never synced: its directory entry may be gone
@@ -123,8 +98,8 @@ std::string PowerLossOne(const std::string& path, model::Rng& rng, bool keep_any
   if (pending && keep_any) {
     for (const Pending& p : ParsePending(log)) Survive(rng, content, p, sector);
   }
-  if (!WriteFile(path, content) || !WriteFile(path + ".durable", content)) {
-    return "power loss: cannot rewrite " + path + ": " + std::strerror(errno);
+  for (const std::string& target : {path, path + ".durable"}) {
+    if (std::string e = WriteFileAtomic(target, content); !e.empty()) return "power loss: " + e;
   }
   return "";
 }
@@ -154,8 +129,8 @@ void NoteSynced(const char* path) {
   if (!DurabilityTracking() || path == nullptr) return;
   std::string content;
   const std::string p(path);
-  if (!ReadFile(p, &content)) return;
-  WriteFile(p + ".durable", content);
+  if (!ReadWholeFile(p, &content)) return;
+  WriteFileAtomic(p + ".durable", content);
   ::unlink((p + ".pending").c_str());
 }
 

@@ -3,9 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
+#include "harness/files.h"
 #include "model/format.h"
 
 namespace harvey::harness {
@@ -80,23 +79,9 @@ std::string FindingText(const model::Schedule& s, const model::Mismatch& m,
 }
 
 Result<model::Schedule> LoadScheduleFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{path + ": cannot read: " + std::strerror(errno)};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return model::ParseSchedule(ss.str(), path);
-}
-
-std::string WriteFileAtomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return path + ": cannot write: " + std::strerror(errno);
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return path + ": cannot write: " + std::strerror(errno);
-  }
-  return "";
+  std::string text;
+  if (!ReadWholeFile(path, &text)) return Error{path + ": cannot read: " + std::strerror(errno)};
+  return model::ParseSchedule(text, path);
 }
 
 }  // namespace harvey::harness

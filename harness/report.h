@@ -36,7 +36,5 @@ nlohmann::json SqliteJson(const model::Schedule& s, const std::vector<SqliteBuil
 // Reads and parses a schedule file. Error: "file:line: ..." or "file: cannot read: ...".
 Result<model::Schedule> LoadScheduleFile(const std::string& path);
 
-// Writes `text` to `path` atomically (temp file + rename). Error: one line.
-std::string WriteFileAtomic(const std::string& path, const std::string& text);
 
 }  // namespace harvey::harness
