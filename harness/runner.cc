@@ -2,17 +2,17 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "harness/durability.h"
 #include "harness/interleave.h"
-#include "harness/trace_hasher.h"
 #include "harness/interrupt.h"
+#include "harness/trace_hasher.h"
 #include "model/model.h"
 #include "model/rng.h"
 
 namespace harvey::harness {
 namespace {
-
 
 model::Mismatch EndMismatch(const std::string& oracle, const std::string& expected,
                             const std::string& observed) {
@@ -23,6 +23,52 @@ model::Mismatch EndMismatch(const std::string& oracle, const std::string& expect
   m.expected = {expected};
   m.observed = observed;
   return m;
+}
+
+// The policy's chooser when a fine-grained run has no recorded decisions,
+// seeded from the schedule (its own stream); else nullptr.
+std::unique_ptr<model::Chooser> PolicyChooser(const model::Schedule& s, const model::Policy& policy) {
+  if (!s.interleave.empty() || policy.kind == model::PolicyKind::kOp) return nullptr;
+  model::Fnv64 h;
+  h.AddU64(s.config.seed);
+  h.AddU64(0x696e746572ull);  // "inter": decisions draw from their own stream
+  return model::MakeChooser(policy, h.Value(), static_cast<int>(s.workers.size()),
+                            kExpectedPointsPerStep * static_cast<int64_t>(s.steps.size()));
+}
+
+// Op-level stepping: one op at a time in file order, each observation
+// checked at once. Fills r's verdict/mismatch/error, observations, steps_run.
+void RunOpLevel(const model::Schedule& s, Backend& backend, model::Checker& checker,
+                TraceHasher& trace, RunResult& r) {
+  for (int64_t i = 0; i < static_cast<int64_t>(s.steps.size()); ++i) {
+    if (Interrupted()) {
+      r.verdict = Verdict::kError;
+      r.error = "interrupted";
+      return;
+    }
+    const model::Step& step = s.steps[i];
+    model::Observation o = step.op.kind == model::OpKind::kPowerLoss
+                               ? backend.PowerLoss(step.op)
+                               : backend.Execute(step.worker, step.op, i);
+    if (Interrupted()) {  // a ^C cut this step short: not an observation
+      r.verdict = Verdict::kError;
+      r.error = "interrupted";
+      return;
+    }
+    trace.Add(i, o);
+    r.observations.push_back(o);
+    r.steps_run = i + 1;
+    if (auto m = checker.Observe(i, o)) {
+      r.verdict = Verdict::kMismatch;
+      r.mismatch = std::move(m);
+      return;
+    }
+    if (!checker.limit_error().empty()) {
+      r.verdict = Verdict::kError;
+      r.error = checker.limit_error();
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -75,53 +121,21 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
   r.sqlite = backend.Sqlite();
   model::Rules effective = rules;
   if (s.config.defect == model::Defect::kCanary) effective.canary_reads_see_latest = true;
-  model::Checker checker(s, effective);
-  model::OverlapChecker overlap(s, effective);
   TraceHasher trace;
   for (const SqliteBuild& b : r.sqlite) {
     trace.Str(b.name);
     trace.Str(b.source_id);
   }
-  std::unique_ptr<model::Chooser> chooser;
-  if (s.interleave.empty() && policy.kind != model::PolicyKind::kOp) {
-    model::Fnv64 h;
-    h.AddU64(s.config.seed);
-    h.AddU64(0x696e746572ull);  // "inter": decisions draw from their own stream
-    chooser = model::MakeChooser(policy, h.Value(), static_cast<int>(s.workers.size()),
-                                 kExpectedPointsPerStep * static_cast<int64_t>(s.steps.size()));
-  }
+  // One checker, the one this kind of run needs.
+  std::optional<model::OverlapChecker> overlap;
+  std::optional<model::Checker> checker;
   if (interleaved) {
-    RunInterleaved(s, backend, overlap, chooser.get(), trace, r);
-    r.overlapped = overlap.overlapped();
-  }
-  for (int64_t i = 0; !interleaved && i < static_cast<int64_t>(s.steps.size()); ++i) {
-    if (Interrupted()) {
-      r.verdict = Verdict::kError;
-      r.error = "interrupted";
-      break;
-    }
-    const model::Step& step = s.steps[i];
-    model::Observation o = step.op.kind == model::OpKind::kPowerLoss
-                               ? backend.PowerLoss(step.op)
-                               : backend.Execute(step.worker, step.op, i);
-    if (Interrupted()) {  // a ^C cut this step short: not an observation
-      r.verdict = Verdict::kError;
-      r.error = "interrupted";
-      break;
-    }
-    trace.Add(i, o);
-    r.observations.push_back(o);
-    r.steps_run = i + 1;
-    if (auto m = checker.Observe(i, o)) {
-      r.verdict = Verdict::kMismatch;
-      r.mismatch = std::move(m);
-      break;
-    }
-    if (!checker.limit_error().empty()) {
-      r.verdict = Verdict::kError;
-      r.error = checker.limit_error();
-      break;
-    }
+    overlap.emplace(s, effective);
+    RunInterleaved(s, backend, *overlap, PolicyChooser(s, policy).get(), trace, r);
+    r.overlapped = overlap->overlapped();
+  } else {
+    checker.emplace(s, effective);
+    RunOpLevel(s, backend, *checker, trace, r);
   }
   VerifyResult v = backend.Finish();
   if (Interrupted() && r.verdict == Verdict::kPass) {  // the check itself was cut short
@@ -142,7 +156,7 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
     r.mismatch = EndMismatch("index", "index kv_v holds exactly the table's keys",
                              "index and table disagree");
   } else {
-    r.mismatch = interleaved ? overlap.ObserveFinal(v.rows) : checker.ObserveFinal(v.rows);
+    r.mismatch = overlap ? overlap->ObserveFinal(v.rows) : checker->ObserveFinal(v.rows);
   }
   if (r.mismatch) r.verdict = Verdict::kMismatch;
   return r;
