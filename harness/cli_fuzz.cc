@@ -200,9 +200,7 @@ int CmdFuzz(const FuzzArgs& a) {
                      {"interrupted", interrupted},
                      {"sqlite", a.sqlite.empty() ? std::string(kSystemSqlite) : a.sqlite}};
     nlohmann::json builds = nlohmann::json::array();
-    for (const SqliteBuild& b : t.sqlite) {
-      builds.push_back({{"sqlite", b.name}, {"version", b.version}, {"source_id", b.source_id}});
-    }
+    for (const SqliteBuild& b : t.sqlite) builds.push_back(ToJson(b));
     j["sqlite_builds"] = builds;
     if (!finding_path.empty()) j["finding"] = finding_path;
     if (!shrunk_path.empty()) j["shrunk"] = shrunk;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/cli.h"
+#include "harness/report.h"
 #include "harness/sqlite_build.h"
 
 namespace harvey::harness {
@@ -66,8 +67,10 @@ int CmdVersions(const VersionsArgs& a) {
   if (a.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const SqliteBuild& b : builds) {
-      list.push_back({{"sqlite", b.name}, {"version", b.version}, {"source_id", b.source_id},
-                      {"binary", SqliteBinary(b.name)}, {"this", b.name == BuildSqliteName()}});
+      nlohmann::json j = ToJson(b);
+      j["binary"] = SqliteBinary(b.name);
+      j["this"] = b.name == BuildSqliteName();
+      list.push_back(std::move(j));
     }
     std::cout << nlohmann::json{{"versions", list}}.dump() << "\n";
   } else {

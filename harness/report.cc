@@ -50,6 +50,10 @@ std::string OneLine(std::string s) {
 }
 }  // namespace
 
+nlohmann::json ToJson(const SqliteBuild& b) {
+  return {{"sqlite", b.name}, {"version", b.version}, {"source_id", b.source_id}};
+}
+
 nlohmann::json SqliteJson(const model::Schedule& s, const std::vector<SqliteBuild>& sqlite) {
   nlohmann::json out = nlohmann::json::array();
   for (const model::Worker& w : s.workers) {
@@ -57,7 +61,9 @@ nlohmann::json SqliteJson(const model::Schedule& s, const std::vector<SqliteBuil
     for (const SqliteBuild& known : sqlite) {
       if (known.name == b.name) b = known;
     }
-    out.push_back({{"worker", w.name}, {"sqlite", b.name}, {"version", b.version}, {"source_id", b.source_id}});
+    nlohmann::json j = ToJson(b);
+    j["worker"] = w.name;
+    out.push_back(std::move(j));
   }
   return out;
 }

@@ -29,6 +29,9 @@ std::string FindingText(const model::Schedule& s, const model::Mismatch& m,
                         const std::string& found_by, const std::string& boundary,
                         const std::vector<SqliteBuild>& sqlite = {});
 
+// {"sqlite":"3.54.1","version":"3.54.1","source_id":"..."}
+nlohmann::json ToJson(const SqliteBuild& b);
+
 // [{"worker":"w1","sqlite":"system","version":"3.40.1","source_id":"..."}, ...]
 // for the workers of `s` (builds looked up by name as in DescribeSqlite).
 nlohmann::json SqliteJson(const model::Schedule& s, const std::vector<SqliteBuild>& sqlite);
