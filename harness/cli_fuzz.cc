@@ -74,6 +74,27 @@ nlohmann::json ShrinkFinding(const model::Schedule& s, const model::Mismatch& m,
                         {"elapsed_s", r.elapsed_s}, {"replays", r.replays}, {"confirmed", r.confirmed}};
 }
 
+// The `harvey fuzz` command that generates this campaign's schedules again:
+// the seed and every option that shapes them, when not the default.
+std::string CampaignCommand(const FuzzArgs& a, uint64_t seed) {
+  const FuzzArgs d;
+  std::string cmd = "harvey fuzz --boundary " + a.boundary + " --seed " + std::to_string(seed);
+  auto add = [&](bool differs, const std::string& flag, const std::string& value) {
+    if (differs) cmd += " " + flag + " " + value;
+  };
+  add(!a.sqlite.empty(), "--sqlite", a.sqlite);
+  add(a.policy != d.policy, "--policy", a.policy);
+  add(a.defect != d.defect, "--defect", a.defect);
+  add(!a.synchronous.empty(), "--synchronous", a.synchronous);
+  add(a.journal_size_limit != d.journal_size_limit, "--journal-size-limit", std::to_string(a.journal_size_limit));
+  add(a.episode_percent != d.episode_percent, "--episodes", std::to_string(a.episode_percent));
+  add(a.kill_percent != d.kill_percent, "--kills", std::to_string(a.kill_percent));
+  add(a.power_loss_percent != d.power_loss_percent, "--power-losses", std::to_string(a.power_loss_percent));
+  add(a.workers != d.workers, "--workers", std::to_string(a.workers));
+  add(a.steps != d.steps, "--steps", std::to_string(a.steps));
+  return cmd;
+}
+
 }  // namespace
 
 int CmdFuzz(const FuzzArgs& a) {
@@ -156,9 +177,7 @@ int CmdFuzz(const FuzzArgs& a) {
                stderr);
     ::mkdir(a.out_dir.c_str(), 0755);
     finding_path = a.out_dir + "/finding-" + sseed + ".sched";
-    const std::string found_by = "harvey fuzz --boundary " + a.boundary + " --seed " + std::to_string(seed) +
-                                 (a.sqlite.empty() ? "" : " --sqlite " + a.sqlite) + " (schedule " +
-                                 std::to_string(t.schedule_index) + ")";
+    const std::string found_by = CampaignCommand(a, seed) + " (schedule " + std::to_string(t.schedule_index) + ")";
     if (std::string e = WriteFileAtomic(finding_path, FindingText(AsFinding(s, a.boundary), *t.mismatch,
                                                                   found_by, a.boundary, t.sqlite));
         !e.empty()) {
