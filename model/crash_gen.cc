@@ -14,13 +14,6 @@ constexpr EventKind kKillEvents[] = {
     EventKind::kShmLock,    EventKind::kShmLock,  EventKind::kShmBarrier,
     EventKind::kTruncate,   EventKind::kFileControl};
 
-Step Make(int worker, OpKind kind) {
-  Step st;
-  st.worker = worker;
-  st.op.kind = kind;
-  return st;
-}
-
 }  // namespace
 
 Schedule AddCrashes(uint64_t seed, const CrashOptions& o, const Schedule& s) {
@@ -30,7 +23,7 @@ Schedule AddCrashes(uint64_t seed, const CrashOptions& o, const Schedule& s) {
   for (const Step& step : s.steps) {
     const int w = step.worker;
     if (rng.Chance(o.power_loss_percent, 100)) {
-      Step pl = Make(w, OpKind::kPowerLoss);
+      Step pl = Step{w, {.kind = OpKind::kPowerLoss}};
       pl.op.seed = rng.Chance(1, 4) ? 0 : rng.Next() | 1;
       out.steps.push_back(pl);
     }
@@ -39,15 +32,15 @@ Schedule AddCrashes(uint64_t seed, const CrashOptions& o, const Schedule& s) {
       continue;
     }
     if (o.kill_inside_ops && rng.Chance(2, 3)) {
-      Step arm = Make(w, OpKind::kKillAt);
+      Step arm = Step{w, {.kind = OpKind::kKillAt}};
       arm.op.event = kKillEvents[rng.Below(std::size(kKillEvents))];
       arm.op.ordinal = static_cast<uint32_t>(rng.Range(1, 3));
       out.steps.push_back(arm);
       out.steps.push_back(step);
-      out.steps.push_back(Make(w, OpKind::kOpen));
+      out.steps.push_back(Step{w, {.kind = OpKind::kOpen}});
     } else {
-      out.steps.push_back(Make(w, OpKind::kKill));
-      out.steps.push_back(Make(w, OpKind::kOpen));
+      out.steps.push_back(Step{w, {.kind = OpKind::kKill}});
+      out.steps.push_back(Step{w, {.kind = OpKind::kOpen}});
       out.steps.push_back(step);
     }
   }

@@ -35,24 +35,12 @@ struct Tracker {
   }
 };
 
-Step Make(int worker, OpKind kind) {
-  Step st;
-  st.worker = worker;
-  st.op.kind = kind;
-  return st;
-}
-
 Step Checkpoint(int worker, CheckpointMode mode) {
-  Step st = Make(worker, OpKind::kCheckpoint);
-  st.op.checkpoint = mode;
-  return st;
+  return Step{worker, {.kind = OpKind::kCheckpoint, .checkpoint = mode}};
 }
 
 Step Write(Rng& rng, int worker, uint32_t size) {
-  Step st = Make(worker, OpKind::kWrite);
-  st.op.key = rng.Range(0, 7);
-  st.op.size = size;
-  return st;
+  return Step{worker, {.kind = OpKind::kWrite, .key = rng.Range(0, 7), .size = size}};
 }
 
 // The episode's steps; empty when it does not fit (e.g. too few open workers).
@@ -79,26 +67,22 @@ std::vector<Step> Draw(Rng& rng, Episode e, const Tracker& t, const Config& c) {
       }
       out.push_back(Checkpoint(a, static_cast<CheckpointMode>(rng.Range(1, 3))));
       out.push_back(Write(rng, b, static_cast<uint32_t>(rng.Range(kMinValueSize, page))));
-      Step read = Make(a, OpKind::kRead);
-      read.op.key = out.back().op.key;
-      out.push_back(read);
+      out.push_back(Step{a, {.kind = OpKind::kRead, .key = out.back().op.key}});
       break;
     }
     case kGrowth: {
       const int w = any();
-      Step begin = Make(w, OpKind::kBegin);
-      begin.op.begin = BeginMode::kImmediate;
-      out.push_back(begin);
+      out.push_back(Step{w, {.kind = OpKind::kBegin, .begin = BeginMode::kImmediate}});
       const int64_t n = rng.Range(3, 8);
       for (int64_t i = 0; i < n; ++i) {
         out.push_back(Write(rng, w, static_cast<uint32_t>(rng.Range(2 * page, 6 * page))));
       }
-      out.push_back(Make(w, OpKind::kCommit));
+      out.push_back(Step{w, {.kind = OpKind::kCommit}});
       break;
     }
     case kAllClose:
-      for (int w : open) out.push_back(Make(w, OpKind::kClose));
-      for (int w : open) out.push_back(Make(w, OpKind::kOpen));
+      for (int w : open) out.push_back(Step{w, {.kind = OpKind::kClose}});
+      for (int w : open) out.push_back(Step{w, {.kind = OpKind::kOpen}});
       break;
     case kEpisodeCount:
       break;
