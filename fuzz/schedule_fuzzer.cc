@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "fuzz/schedule_codec.h"
-#include "harness/files.h"
-#include "harness/inproc_backend.h"
-#include "harness/report.h"
-#include "harness/runner.h"
-#include "harness/scratch.h"
+#include "harness/os/files.h"
+#include "harness/backend/inproc_backend.h"
+#include "harness/cli/report.h"
+#include "harness/coordinator/runner.h"
+#include "harness/os/scratch.h"
 #include "model/format.h"
 
 namespace {

@@ -31,8 +31,8 @@
 #include <utility>
 #include <vector>
 
-#include "harness/scratch.h"
-#include "harness/vfs_shim.h"
+#include "harness/os/scratch.h"
+#include "harness/worker/vfs_shim.h"
 
 namespace {
 

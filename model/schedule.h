@@ -93,7 +93,7 @@ struct Worker {
   // "" for the run's --boundary. Lets one schedule mix placements.
   std::string boundary;
   // Which SQLite this worker's process links: "system" (the distribution's
-  // library) or a fetched version such as "3.54.1" (harness/sqlite_build.h);
+  // library) or a fetched version such as "3.54.1" (harness/worker/sqlite_build.h);
   // "" = the run's default (--sqlite, else "system"). Written as a
   // `sqlite w1 3.54.1` line.
   std::string sqlite;
@@ -111,7 +111,7 @@ struct Expect {
   bool operator==(const Expect&) const = default;
 };
 
-// Interleaving decisions (fine-grained scheduling, harness/interleave.h):
+// Interleaving decisions (fine-grained scheduling, harness/coordinator/interleave.h):
 // at each decision point -- every op start and every VFS event at which a
 // running op pauses -- the next decision names the worker that runs until
 // its next such point: it continues its op in flight, or starts the next

@@ -1,7 +1,7 @@
 // The shrinker's pure schedule transforms: each takes a schedule and returns
 // a smaller or simpler one (or nothing, when the transform does not apply).
 // No OS calls and no replay: deciding whether a candidate "still fails the
-// same way" is harness/shrinker.h's job. Every transform keeps the schedule's
+// same way" is harness/coordinator/shrinker.h's job. Every transform keeps the schedule's
 // config.defect and its other metadata (expect lines), and returns a schedule
 // that satisfies Validate() whenever its input did, except where noted.
 #pragma once

@@ -1,4 +1,4 @@
-// The boundaries (harness/launcher.h) against real SQLite: safe boundaries
+// The boundaries (harness/boundary/launcher.h) against real SQLite: safe boundaries
 // give the same trace as fork, the unsafe ones are caught, workers persist
 // across schedules, and nothing is left behind — not after a normal end,
 // not after ^C, not after a coordinator that was SIGKILLed. Each test skips
@@ -17,12 +17,12 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/backend.h"
-#include "harness/fork_backend.h"
-#include "harness/launcher.h"
-#include "harness/process.h"
-#include "harness/runner.h"
-#include "harness/sandbox.h"
+#include "harness/backend/backend.h"
+#include "harness/backend/fork_backend.h"
+#include "harness/boundary/placements.h"
+#include "harness/os/process.h"
+#include "harness/coordinator/runner.h"
+#include "harness/boundary/sandbox.h"
 #include "model/format.h"
 #include "model/generator.h"
 #include "tests/test_util.h"

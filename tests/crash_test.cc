@@ -3,9 +3,9 @@
 // and crash schedules replaying with identical trace hashes.
 #include <gtest/gtest.h>
 
-#include "harness/backend.h"
-#include "harness/fork_backend.h"
-#include "harness/runner.h"
+#include "harness/backend/backend.h"
+#include "harness/backend/fork_backend.h"
+#include "harness/coordinator/runner.h"
 #include "model/crash_gen.h"
 #include "model/generator.h"
 #include "tests/test_util.h"

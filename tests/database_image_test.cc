@@ -1,4 +1,4 @@
-// CreateDatabase's cached image (harness/connection.h): after the first
+// CreateDatabase's cached image (harness/worker/connection.h): after the first
 // creation per page size it writes the bytes that creation left, which must
 // be exactly what SQL creation writes; under power-loss tracking it always
 // creates through SQL so the tracker sees the writes and syncs. And Verify
@@ -10,8 +10,8 @@
 #include <sstream>
 #include <string>
 
-#include "harness/connection.h"
-#include "harness/durability.h"
+#include "harness/worker/connection.h"
+#include "harness/worker/durability.h"
 #include "tests/test_util.h"
 
 namespace harvey::harness {

@@ -9,8 +9,8 @@
 #include <set>
 #include <string>
 
-#include "harness/backend.h"
-#include "harness/runner.h"
+#include "harness/backend/backend.h"
+#include "harness/coordinator/runner.h"
 #include "model/format.h"
 #include "model/generator.h"
 #include "tests/test_util.h"

@@ -1,12 +1,12 @@
-// Fine-grained runs on real SQLite (harness/interleave.h): replay is exact
+// Fine-grained runs on real SQLite (harness/coordinator/interleave.h): replay is exact
 // (same decisions => same trace, 10/10, fork and inproc alike), overlapping
 // ops are judged by the linearizability checker, and detection still works.
 #include <gtest/gtest.h>
 
-#include "harness/backend.h"
-#include "harness/campaign.h"
-#include "harness/runner.h"
-#include "harness/shrinker.h"
+#include "harness/backend/backend.h"
+#include "harness/coordinator/campaign.h"
+#include "harness/coordinator/runner.h"
+#include "harness/coordinator/shrinker.h"
 #include "model/generator.h"
 #include "model/policy.h"
 #include "test_util.h"

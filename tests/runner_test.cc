@@ -2,8 +2,8 @@
 // same trace across backends, and a checker that is not vacuous.
 #include <gtest/gtest.h>
 
-#include "harness/backend.h"
-#include "harness/runner.h"
+#include "harness/backend/backend.h"
+#include "harness/coordinator/runner.h"
 #include "model/generator.h"
 #include "tests/test_util.h"
 

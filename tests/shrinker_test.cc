@@ -1,14 +1,14 @@
 // The shrinker against real SQLite: a finding under the canary defect (a
 // deliberately broken model rule) shrinks to a handful of steps that fail
 // the same way, within the time budget; the result replays.
-#include "harness/shrinker.h"
+#include "harness/coordinator/shrinker.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "harness/backend.h"
-#include "harness/runner.h"
-#include "harness/scratch.h"
+#include "harness/backend/backend.h"
+#include "harness/coordinator/runner.h"
+#include "harness/os/scratch.h"
 #include "model/format.h"
 #include "model/generator.h"
 #include "tests/test_util.h"

@@ -1,4 +1,4 @@
-// SQLite builds per worker (harness/sqlite_build.h): mixed versions on one
+// SQLite builds per worker (harness/worker/sqlite_build.h): mixed versions on one
 // database, what reports say about them, `harvey versions`, and the errors
 // for a build that is not here. The mixed-version tests need one
 // harvey-sqlite-V beside harvey (CMake's HARVEY_SQLITE_VERSIONS; ci/build
@@ -13,11 +13,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "harness/backend.h"
-#include "harness/launcher.h"
-#include "harness/process.h"
-#include "harness/runner.h"
-#include "harness/sqlite_build.h"
+#include "harness/backend/backend.h"
+#include "harness/boundary/placements.h"
+#include "harness/os/process.h"
+#include "harness/coordinator/runner.h"
+#include "harness/worker/sqlite_build.h"
 #include "model/format.h"
 #include "tests/test_util.h"
 

@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "harness/backend.h"
-#include "harness/connection.h"
-#include "harness/scratch.h"
+#include "harness/backend/backend.h"
+#include "harness/worker/connection.h"
+#include "harness/os/scratch.h"
 #include "model/checker.h"
 #include "model/format.h"
 #include "model/model.h"

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "harness/scratch.h"
+#include "harness/os/scratch.h"
 #include "model/format.h"
 
 namespace harvey::testing {

@@ -1,7 +1,7 @@
-// Tests for the harvey VFS shim (harness/vfs_shim.h): WAL works through it,
+// Tests for the harvey VFS shim (harness/worker/vfs_shim.h): WAL works through it,
 // it reports the events a WAL commit and checkpoint issue, and its randomness
 // and clock replay from SeedVfs.
-#include "harness/vfs_shim.h"
+#include "harness/worker/vfs_shim.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>

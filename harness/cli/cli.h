@@ -1,0 +1,123 @@
+// The `harvey` command line. Each subcommand is a function taking its
+// parsed options and returning the process exit code:
+//   0  pass / nothing found          1  mismatch found
+//   2  usage or input error           3  missing environment piece
+//   4  harness error (a limit hit, a worker that would not start)
+//   128+N interrupted by signal N (teardown done)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/schedule.h"
+
+namespace harvey::harness {
+
+inline constexpr int kExitPass = 0;
+inline constexpr int kExitMismatch = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitEnvironment = 3;
+inline constexpr int kExitHarness = 4;
+
+// The defect names of `--defect` (model::Defect keywords).
+inline constexpr const char* kDefectNames[] = {"none",       "canary",        "fsync-lies",
+                                               "no-locking", "mixed-locking", "private-wal-index"};
+
+struct GenArgs {
+  uint64_t seed = 1;
+  int steps = 40;
+  int workers = 3;
+};
+int CmdGen(const GenArgs& a);
+
+struct RunArgs {
+  std::string file;
+  std::string boundary = "fork";
+  bool json = false;
+  std::string scratch_parent;  // "" = $TMPDIR
+  std::string defect;          // "" = as the file says
+  bool show = false;           // print every step with what was observed
+  std::string sqlite;          // "" = as the file says (else system); "V" or a mix "a+b"
+  std::string policy = "op";   // model::ParsePolicy; ignored when the file has decisions
+  std::string save_decisions;  // "" = do not save
+};
+int CmdRun(const RunArgs& a);
+
+struct FuzzArgs {
+  std::string boundary = "fork";
+  std::optional<uint64_t> count;
+  std::optional<double> time_s;
+  std::optional<uint64_t> seed;  // unset: drawn from /dev/urandom, printed first
+  std::string out_dir = "findings";
+  bool json = false;
+  int steps = 40;
+  int workers = 3;
+  std::string scratch_parent;
+  std::string defect = "none";  // recorded in every generated schedule
+  std::string synchronous;      // "" = drawn per schedule; else off|normal|full
+  int64_t journal_size_limit = -1;  // PRAGMA journal_size_limit for every schedule
+  uint32_t episode_percent = 0;     // WAL-internals episodes (model/episodes.h)
+  uint32_t kill_percent = 3;        // per step
+  uint32_t power_loss_percent = 2;  // per step
+  double shrink_time_s = 30;         // per finding; 0 = do not shrink
+  std::string sqlite;                // "" = system; "V" or a mix "a+b", recorded in findings
+  std::string policy = "op";         // model::ParsePolicy
+};
+int CmdFuzz(const FuzzArgs& a);
+
+// Exit 0 when OUT was written and replays the same failure; 2 when FILE does
+// not fail (nothing to shrink); 4 on a harness error or a flaky result.
+struct ShrinkArgs {
+  std::string file;
+  std::string out;
+  double time_s = 30;
+  std::string boundary = "fork";
+  bool json = false;
+  bool verbose = false;
+  std::string scratch_parent;
+};
+int CmdShrink(const ShrinkArgs& a);
+
+// Exit 1 when a result contradicts a case's `expect` line (none for that
+// boundary: as for fork; none at all: pass), else 4 when a cell hit a
+// harness error, else 0.
+struct MatrixArgs {
+  std::string dir = "corpus";
+  std::string boundaries = "fork,ns,oci,sshfs";
+  std::string sqlite;  // comma-separated builds (a column per boundary x build); "" = as files say
+  bool json = false;
+  std::string scratch_parent;
+};
+int CmdMatrix(const MatrixArgs& a);
+
+// `harvey versions [NAME...]`: lists every SQLite build available here
+// (name, version, source id, executable). Exit 3 when a NAME is not built.
+struct VersionsArgs {
+  std::vector<std::string> names;
+  bool json = false;
+};
+int CmdVersions(const VersionsArgs& a);
+
+// The --sqlite option of run/shrink/fuzz (harness/cli/cli_sqlite.cc). Applies
+// `spec` ("" = leave the workers as they are) to `s` (may be null: fuzz,
+// where every schedule gets `spec`), checks that every build it needs is
+// built here, and on --boundary inproc makes this process the one build
+// every worker runs: re-execs under that build's executable, or refuses a
+// mix. Returns -1 to go on, else the exit code (one line printed on stderr,
+// starting with `cmd`).
+int SelectSqlite(const char* cmd, const std::string& spec, const std::string& boundary,
+                 model::Schedule* s);
+
+
+struct SelftestArgs {
+  bool quick = false;
+  bool json = false;
+  std::string only;            // comma-separated class names; "" = all
+  std::string policy = "op";   // model::ParsePolicy
+  std::string scratch_parent;
+};
+int CmdSelftest(const SelftestArgs& a);
+
+}  // namespace harvey::harness

@@ -1,0 +1,153 @@
+// harvey: tries to disprove that SQLite's WAL mode is safe across a boundary.
+// This file only parses the command line; the work is in harness/cli_*.cc.
+#include <csignal>
+
+#include <CLI/CLI.hpp>
+
+#include "harness/cli/cli.h"
+#include "harness/boundary/host.h"
+#include "harness/os/interrupt.h"
+#include "harness/boundary/placements.h"
+#include "harness/worker/sqlite_build.h"
+
+int main(int argc, char** argv) {
+  using namespace harvey::harness;
+  MarkThisExecutableTheCli();
+  // `harvey __host` / `harvey __worker`: what boundaries exec inside a
+  // namespace, container or sshfs machine (hidden; see harness/boundary/host.h).
+  if (argc > 1 && argv[1][0] == '_' && argv[1][1] == '_') return InternalMain(argc, argv);
+  if (std::string e = CheckThisSqlite(); !e.empty()) {
+    std::fprintf(stderr, "harvey: %s\n", e.c_str());
+    return kExitHarness;
+  }
+  const std::string kSqliteHelp =
+      "SQLite build per worker without a `sqlite` line: system, a version (harvey versions), "
+      "or a mix such as system+3.54.1 (worker i gets part i mod n)";
+  // fork, inproc, ns, oci, oci-file, sshfs, or a mix such as fork+oci.
+  const CLI::Validator kBoundary(
+      [](std::string& v) {
+        int code = 0;
+        std::string e = CheckPlacement(v, nullptr, &code);
+        return code == kExitUsage ? e : std::string();
+      },
+      "BOUNDARY");
+  CLI::App app{"harvey: tries to disprove that SQLite's WAL mode is safe across a boundary"};
+  app.require_subcommand(1);
+
+  GenArgs gen;
+  auto* g = app.add_subcommand("gen", "Print a generated schedule");
+  g->add_option("--seed", gen.seed, "Schedule seed")->required();
+  g->add_option("--steps", gen.steps, "Steps")->check(CLI::Range(1, 100000));
+  g->add_option("--workers", gen.workers, "Workers")->check(CLI::Range(1, 8));
+
+  RunArgs run;
+  auto* r = app.add_subcommand("run", "Run one schedule file; exit 0 on pass, 1 on mismatch");
+  r->add_option("file", run.file, "Schedule file (harvey-schedule 1)")->required();
+  r->add_option("--boundary", run.boundary, "Where workers run")
+      ->check(kBoundary);
+  r->add_flag("--json", run.json, "Print one JSON object on stdout");
+  r->add_option("--scratch", run.scratch_parent, "Parent of the scratch directory");
+  r->add_flag("--show", run.show, "Print every step and what it observed (stderr)");
+  r->add_option("--policy", run.policy,
+                "op | random | pct:D: fine-grained scheduling when the file has no 'interleave' lines "
+                "(the decisions are printed; --save-decisions FILE writes the schedule with them)");
+  r->add_option("--save-decisions", run.save_decisions, "Write the schedule with the run's decisions here");
+  r->add_option("--defect", run.defect, "Run under a calibration defect (overrides the file)")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDefectNames), std::end(kDefectNames))));
+  r->add_option("--sqlite", run.sqlite, kSqliteHelp);
+
+  FuzzArgs fuzz;
+  auto* f = app.add_subcommand("fuzz", "Generate and run schedules until a mismatch or the budget ends");
+  f->add_option("--boundary", fuzz.boundary, "Where workers run")
+      ->check(kBoundary);
+  auto* count = f->add_option("--count", fuzz.count, "Number of schedules")->check(CLI::PositiveNumber);
+  auto* time = f->add_option("--time", fuzz.time_s, "Time budget in seconds")->check(CLI::PositiveNumber);
+  count->excludes(time);
+  f->add_option("--seed", fuzz.seed, "Campaign seed (default: random, printed first)");
+  f->add_option("--out", fuzz.out_dir, "Where findings are written");
+  f->add_option("--steps", fuzz.steps, "Steps per schedule")->check(CLI::Range(1, 100000));
+  f->add_option("--workers", fuzz.workers, "Workers per schedule")->check(CLI::Range(1, 8));
+  f->add_flag("--json", fuzz.json, "Print one JSON object on stdout at the end");
+  f->add_option("--policy", fuzz.policy, "op (op-level) | random | pct:D (fine-grained; decisions saved in findings)");
+  f->add_option("--scratch", fuzz.scratch_parent, "Parent of the scratch directory");
+  f->add_option("--defect", fuzz.defect, "Calibration defect, recorded in saved findings")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDefectNames), std::end(kDefectNames))));
+  f->add_option("--synchronous", fuzz.synchronous, "Pin PRAGMA synchronous for every schedule")
+      ->check(CLI::IsMember({"off", "normal", "full"}));
+  f->add_option("--journal-size-limit", fuzz.journal_size_limit,
+                "PRAGMA journal_size_limit (bytes) for every schedule; -1 = none")
+      ->check(CLI::Range(int64_t{-1}, int64_t{1'000'000'000}));
+  f->add_option("--episodes", fuzz.episode_percent,
+                "Chance (percent per quiet point) of a WAL-internals episode: checkpoint storms, "
+                "WAL restarts, big transactions, all connections closing (default 0)")
+      ->check(CLI::Range(0, 100));
+  f->add_option("--kills", fuzz.kill_percent, "Chance (percent per step) of a worker kill")
+      ->check(CLI::Range(0, 100));
+  f->add_option("--power-losses", fuzz.power_loss_percent,
+                "Chance (percent per step) of a power loss")->check(CLI::Range(0, 100));
+
+  f->add_option("--sqlite", fuzz.sqlite, kSqliteHelp + "; recorded in saved findings");
+  f->add_option("--shrink-time", fuzz.shrink_time_s,
+                "Seconds to shrink each finding (0 = do not shrink)")->check(CLI::NonNegativeNumber);
+
+  ShrinkArgs shrink;
+  auto* sh = app.add_subcommand("shrink", "Shrink a failing schedule to a small one that fails the same way");
+  sh->add_option("file", shrink.file, "Failing schedule file")->required();
+  sh->add_option("-o,--out", shrink.out, "Where the shrunk schedule is written")->required();
+  sh->add_option("--time", shrink.time_s, "Time budget in seconds")->check(CLI::PositiveNumber);
+  sh->add_option("--boundary", shrink.boundary, "Where workers run")
+      ->check(kBoundary);
+  sh->add_flag("--json", shrink.json, "Print one JSON object on stdout");
+  sh->add_flag("-v,--verbose", shrink.verbose, "Print every kept candidate");
+  sh->add_option("--scratch", shrink.scratch_parent, "Parent of the scratch directory");
+
+  MatrixArgs matrix;
+  auto* m = app.add_subcommand("matrix", "Replay every corpus case on every boundary; print a case x boundary table");
+  m->add_option("dir", matrix.dir, "Corpus directory (*.sched, searched recursively)");
+  m->add_option("--boundaries", matrix.boundaries, "Comma-separated boundaries (columns)");
+  m->add_option("--sqlite", matrix.sqlite,
+                "Comma-separated SQLite builds: a column per boundary x build (each applies to "
+                "workers without a `sqlite` line; a build may be a mix a+b)");
+  m->add_flag("--json", matrix.json, "Print one JSON object on stdout");
+  m->add_option("--scratch", matrix.scratch_parent, "Parent of the scratch directory");
+
+  VersionsArgs versions;
+  auto* v = app.add_subcommand("versions", "List the SQLite builds available here; exit 3 if a named one is not built");
+  v->add_option("names", versions.names, "SQLite builds that must be available (system, 3.54.1, ...)");
+  v->add_flag("--json", versions.json, "Print one JSON object on stdout");
+
+  SelftestArgs selftest;
+  auto* st = app.add_subcommand("selftest", "Prove detection power: every known way to break WAL must be caught");
+  st->add_flag("--quick", selftest.quick, "2 seeds x 8 s per class (for CI)");
+  st->add_flag("--json", selftest.json, "Print one JSON object");
+  st->add_option("--only", selftest.only, "Comma-separated class names");
+  st->add_option("--policy", selftest.policy, "op | random | pct:D: scheduling of every campaign");
+  st->add_option("--scratch", selftest.scratch_parent, "Parent of the scratch directory");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  InstallInterruptHandlers();
+  // Writing to a worker or host that died (a dropped sshfs connection, a
+  // killed container) must fail with EPIPE, which the wire layer reports as
+  // that worker's death, not kill the coordinator before it tears down its
+  // workers, mounts and scratch directories and prints its summary.
+  std::signal(SIGPIPE, SIG_IGN);
+  if (g->parsed()) return CmdGen(gen);
+  if (st->parsed()) return CmdSelftest(selftest);
+  if (r->parsed()) return CmdRun(run);
+  if (sh->parsed()) return CmdShrink(shrink);
+  if (m->parsed()) return CmdMatrix(matrix);
+  if (v->parsed()) return CmdVersions(versions);
+  if (f->parsed()) {
+    if (!fuzz.count && !fuzz.time_s) {
+      std::fprintf(stderr, "harvey fuzz: give --count N or --time SECONDS\n");
+      return kExitUsage;
+    }
+    return CmdFuzz(fuzz);
+  }
+  return kExitUsage;
+}

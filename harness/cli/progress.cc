@@ -1,0 +1,35 @@
+#include "harness/cli/progress.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace harvey::harness {
+
+Progress::Progress()
+    : tty_(::isatty(STDERR_FILENO) == 1),
+      next_(std::chrono::steady_clock::now() + std::chrono::seconds(tty_ ? 0 : 10)) {}
+
+bool Progress::Due() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_) return false;
+  next_ = now + (tty_ ? std::chrono::milliseconds(250) : std::chrono::milliseconds(10000));
+  return true;
+}
+
+void Progress::Show(const std::string& line) {
+  if (tty_) {
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    drawn_ = true;
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  std::fflush(stderr);
+}
+
+void Progress::Finish() {
+  if (drawn_) std::fprintf(stderr, "\r\033[K");
+  drawn_ = false;
+}
+
+}  // namespace harvey::harness

@@ -1,0 +1,64 @@
+// A fuzz campaign: the i-th schedule of a campaign seed (generated, WAL
+// episodes and crashes added, defect and synchronous pinned), run one after another on a backend
+// until a mismatch, a harness error, the budget, or an interrupt.
+// Used by `harvey fuzz` and `harvey selftest`.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/backend/backend.h"
+#include "harness/coordinator/runner.h"
+#include "model/crash_gen.h"
+#include "model/episodes.h"
+#include "model/generator.h"
+#include "model/policy.h"
+#include "model/schedule.h"
+
+namespace harvey::harness {
+
+struct CampaignSpec {
+  uint64_t seed = 1;
+  std::optional<uint64_t> count;  // schedules; at least one of count/time_s
+  std::optional<double> time_s;
+  model::GenOptions gen;
+  model::EpisodeOptions episodes;  // WAL-internals bursts (model/episodes.h)
+  model::CrashOptions crashes;
+  model::Defect defect = model::Defect::kNone;
+  std::optional<model::Synchronous> synchronous;  // unset: drawn per schedule
+  int64_t journal_size_limit = -1;                // config journal_size_limit
+  std::string sqlite;  // every worker's SQLite build ("" = system; a mix a+b: harness/worker/sqlite_build.h)
+  model::Policy policy;  // fine-grained: a failing schedule keeps its decisions
+};
+
+struct CampaignResult {
+  uint64_t schedules = 0;  // run to a verdict
+  uint64_t steps = 0;
+  uint64_t crashes = 0;    // kills between ops, kills that fired, power losses
+  uint64_t yields = 0;     // fine-grained preemption points
+  uint64_t overlapped = 0; // fine-grained: steps that overlapped another op
+  double elapsed_s = 0;
+  bool interrupted = false;
+  // The first mismatch, or the schedule a harness error stopped at.
+  std::optional<model::Schedule> schedule;
+  uint64_t schedule_index = 0;
+  uint64_t schedule_seed = 0;
+  std::optional<model::Mismatch> mismatch;
+  std::string error;  // non-empty: a harness error stopped the campaign
+  std::vector<SqliteBuild> sqlite;  // every SQLite build the runs used (distinct)
+};
+
+// The `index`-th schedule of the campaign (deterministic).
+model::Schedule CampaignSchedule(const CampaignSpec& spec, uint64_t index);
+
+// Crash states a run explored (see CampaignResult::crashes).
+uint64_t CountCrashes(const model::Schedule& s, const RunResult& r);
+
+// Runs the campaign; `on_progress` (may be empty) is called after each schedule.
+CampaignResult RunCampaign(const CampaignSpec& spec, Backend& backend, const std::string& db_dir,
+                           const std::function<void(const CampaignResult&)>& on_progress = {});
+
+}  // namespace harvey::harness

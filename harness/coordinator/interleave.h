@@ -1,0 +1,50 @@
+// The fine-grained coordinator loop: several workers each with one op in
+// flight, every op paused at each of its VFS events (the preemption points:
+// xShmLock, xShmBarrier, xShmMap, xLock/xUnlock, xWrite, xSync, xTruncate,
+// checkpoint file-controls, xSleep), and a decision at each point naming the
+// worker that runs next (Schedule::interleave for the exact semantics).
+//
+// Steps *start* in file order (the generator's op-level interleaving stays
+// the skeleton); the decisions decide how far each op gets before others
+// start or continue, i.e. how ops overlap. Eligible at a point: a worker with
+// an op in flight, or the worker of the next step to start when it has none
+// in flight and that step is not a power loss (a barrier: it runs when every
+// earlier step has finished, with nothing in flight). A worker paused at
+// xSleep waits for others: it is eligible only when no non-sleeping worker is.
+// Every slice is bounded (harness/backend/fork_backend.cc) and so is the number of
+// slices per schedule (kMaxSlicesPerStep per step): hitting that bound is a
+// harness error named "livelock", never a hang.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+
+#include "harness/backend/backend.h"
+#include "harness/coordinator/runner.h"
+#include "harness/coordinator/trace_hasher.h"
+#include "model/overlap_checker.h"
+#include "model/policy.h"
+#include "model/schedule.h"
+
+namespace harvey::harness {
+
+inline constexpr int64_t kMaxSlicesPerStep = 5000;
+// PCT's change points are drawn over this many points per step (a rough
+// mean of VFS events per op).
+inline constexpr int64_t kExpectedPointsPerStep = 5;
+
+// When set (harvey run --show), each slice is printed there as it runs:
+// worker, step, and the event it paused at or its result. Not thread-safe;
+// nullptr (the default) prints nothing.
+void SetSliceLog(std::FILE* out);
+
+// Runs every step of `s`: replays s.interleave, or asks `chooser` (when
+// non-null and s.interleave is empty), then falls back to op-level order.
+// Feeds `checker`, hashes into `trace`, and fills r.verdict/mismatch/error,
+// observations, steps_run, decisions and yields. Ops still in flight when it
+// stops early are run to their end (unchecked) before it returns.
+// REQUIRES: backend.Interleaves(); backend.Begin(s, ...) succeeded.
+void RunInterleaved(const model::Schedule& s, Backend& backend, model::OverlapChecker& checker,
+                    model::Chooser* chooser, TraceHasher& trace, RunResult& r);
+
+}  // namespace harvey::harness

@@ -1,0 +1,88 @@
+// The harvey VFS shim: a forwarding wrapper around SQLite's "unix" VFS (the
+// leveldb EnvWrapper pattern: wrap, override little).
+//
+// What it adds:
+//  * determinism: xRandomness draws from a harvey PRNG seeded by SeedVfs()
+//    (so WAL salts replay), xCurrentTime/xCurrentTimeInt64 return virtual
+//    time that advances 1 ms per call, xSleep returns at once (a yield: it is
+//    reported as an event, never a real sleep);
+//  * an event trace: every VFS call that matters for WAL is reported, before
+//    it is forwarded, to the calling thread's VfsListener (if any);
+//  * io_methods version 2 on every file (version 3 would enable mmap and
+//    bypass xRead; version 1 silently refuses WAL).
+//
+// Thread-safety: RegisterHarveyVfs is idempotent and thread-safe. The
+// listener is thread-local: set it before calling into SQLite on that thread.
+#pragma once
+
+#include <cstdint>
+
+namespace harvey::harness {
+
+inline constexpr const char* kHarveyVfsName = "harvey";
+
+// Variants of the shim for calibration defects (model::Defect): the same
+// wrapper over another base VFS, or with a private wal-index. Each is
+// registered on first use by RegisterHarveyVfs(flavor).
+enum class VfsFlavor : uint8_t {
+  kUnix,        // "harvey" over "unix" (the default VFS)
+  kNoLock,      // "harvey-none" over "unix-none" (needs locking_mode=EXCLUSIVE for WAL)
+  kDotfile,     // "harvey-dotfile" over "unix-dotfile" (likewise)
+  kPrivateShm,  // "harvey-private-shm": over "unix", but every connection
+                // sees its own zero-filled copy of the wal-index (locks stay real)
+};
+const char* VfsName(VfsFlavor f);
+// Registers the flavor's VFS (and "harvey" as the default). SQLite rc.
+int RegisterHarveyVfs(VfsFlavor f);
+
+enum class VfsEvent : uint8_t {
+  kWrite,        // xWrite
+  kSync,         // xSync
+  kTruncate,     // xTruncate
+  kLock,         // xLock (arg: the lock level asked for)
+  kUnlock,       // xUnlock (arg: the lock level asked for)
+  kShmLock,      // xShmLock (arg: offset<<16 | n<<8 | flags)
+  kShmBarrier,   // xShmBarrier
+  kShmMap,       // xShmMap (arg: region index)
+  kFileControl,  // xFileControl (arg: the op), only for WAL/checkpoint ops
+  kSleep,        // xSleep (arg: microseconds asked for)
+  kCount,
+};
+const char* ToString(VfsEvent e);  // "write", "sync", "shm-lock", ...
+
+// Which file an event concerns, by the suffix of its name.
+enum class FileRole : uint8_t { kDb, kWal, kJournal, kOther };
+const char* ToString(FileRole r);  // "db", "wal", "journal", "other"
+
+class VfsListener {
+ public:
+  virtual ~VfsListener() = default;
+  // Called on the thread that made the call, before the call is forwarded.
+  // May block (e.g. to wait for a coordinator's go-ahead) or kill the process.
+  virtual void OnEvent(VfsEvent event, FileRole role, int64_t arg) = 0;
+};
+
+// Registers the "harvey" VFS over the VFS named `base` (default "unix") and
+// makes it SQLite's default VFS, so SQLite's PRNG seeds from it. Returns an
+// SQLite result code. Idempotent.
+int RegisterHarveyVfs(const char* base = "unix");
+
+// Resets the PRNG behind xRandomness to `seed` and virtual time to its epoch,
+// and makes SQLite re-seed its own PRNG from the VFS at its next use.
+// Call before a worker opens its first connection of a schedule.
+void SeedVfs(uint64_t seed);
+
+// The VFS seed of worker `index` under schedule seed `seed`.
+uint64_t WorkerSeed(uint64_t seed, int index);
+
+// The listener for calls made on this thread (nullptr: none).
+void SetVfsListener(VfsListener* listener);
+VfsListener* GetVfsListener();
+
+// Fault-injection hook (per process, default false). When true, xSync reports
+// success without syncing — a calibration defect: a checker that cannot tell
+// this apart from an honest VFS is not testing durability. The kSync event is
+// still reported.
+void SetVfsFsyncLies(bool lies);
+
+}  // namespace harvey::harness
