@@ -111,6 +111,24 @@ int SelectSqlite(const char* cmd, const std::string& spec, const std::string& bo
                  model::Schedule* s);
 
 
+// `harvey bench`: the limit (SQLite straight, one process) and harvey on
+// each boundary x policy, with and without the default crash mix, on the
+// same schedules (harness/coordinator/bench.h). Exit 0; 1 if a run found a
+// mismatch; 4 if a run hit a harness error (boundaries that cannot run here
+// are listed as skipped, with the reason).
+struct BenchArgs {
+  uint64_t count = 200;  // schedules per run and round
+  int rounds = 1;        // every run again on the same schedules, figures summed
+  uint64_t seed = 1;
+  int steps = 40;
+  int workers = 3;
+  bool json = false;
+  std::string boundaries = "inproc,fork,ns,oci";
+  std::string policies = "op,pct:3";
+  std::string scratch_parent;
+};
+int CmdBench(const BenchArgs& a);
+
 struct SelftestArgs {
   bool quick = false;
   bool json = false;

@@ -116,6 +116,7 @@ int CmdFuzz(const FuzzArgs& a) {
     std::fprintf(stderr, "harvey fuzz: %s\n", scratch.error().c_str());
     return kExitEnvironment;
   }
+  std::fprintf(stderr, "harvey fuzz: scratch %s\n", scratch.value()->where().c_str());
   std::string error;
   auto backend = MakeBackend(a.boundary, &error);
   if (!backend) {
@@ -153,9 +154,10 @@ int CmdFuzz(const FuzzArgs& a) {
   spec.episodes.episode_percent = a.episode_percent;
   Progress progress;
   const CampaignResult t = RunCampaign(spec, *backend, scratch.value()->path(), [&](const CampaignResult& now) {
-    progress.Update([&] { return "fuzz " + a.boundary + ": " + Rates(now); });
+    progress.Update([&] { return "fuzz " + a.boundary + ": " + Rates(now) + "; " + MemoryPhrase(SelfAndDescendantsMemory()); });
   });
   progress.Finish();
+  const TreeMemory memory = SelfAndDescendantsMemory();  // workers still up (they persist across schedules)
   std::string finding_path;
   std::string shrunk_path;  // the shrunk finding, when there is one
   nlohmann::json shrunk;    // its figures for --json
@@ -202,6 +204,7 @@ int CmdFuzz(const FuzzArgs& a) {
   std::fputs(DescribeBuilds(t.sqlite, "").c_str(), stderr);
   std::fprintf(stderr, "fuzz %s seed %llu: %s: %s\n", a.boundary.c_str(), static_cast<unsigned long long>(seed),
                Rates(t).c_str(), verdict.c_str());
+  std::fprintf(stderr, "memory at the end: %s\n", MemoryPhrase(memory).c_str());
   if (a.json) {
     nlohmann::json j{{"boundary", a.boundary},
                      {"seed", seed},
@@ -221,6 +224,14 @@ int CmdFuzz(const FuzzArgs& a) {
     nlohmann::json builds = nlohmann::json::array();
     for (const SqliteBuild& b : t.sqlite) builds.push_back(ToJson(b));
     j["sqlite_builds"] = builds;
+    // Resident sizes (KiB, /proc VmRSS and VmHWM) at the campaign's end:
+    // this process and every worker process (and sandbox helper) under it.
+    j["memory"] = nlohmann::json{{"coordinator_rss_kb", memory.self.rss_kb},
+                                 {"coordinator_hwm_kb", memory.self.hwm_kb},
+                                 {"worker_processes", memory.children},
+                                 {"workers_rss_kb", memory.children_total.rss_kb},
+                                 {"workers_hwm_kb", memory.children_total.hwm_kb},
+                                 {"largest_worker_rss_kb", memory.children_max_rss_kb}};
     if (!finding_path.empty()) j["finding"] = finding_path;
     if (!shrunk_path.empty()) j["shrunk"] = shrunk;
     std::cout << j.dump() << "\n";

@@ -116,6 +116,19 @@ int main(int argc, char** argv) {
   v->add_option("names", versions.names, "SQLite builds that must be available (system, 3.54.1, ...)");
   v->add_flag("--json", versions.json, "Print one JSON object on stdout");
 
+  BenchArgs bench;
+  auto* be = app.add_subcommand("bench", "Speed: the limit (SQLite straight) and each boundary x policy on the same schedules");
+  be->add_option("--count", bench.count, "Schedules per run")->check(CLI::PositiveNumber);
+  be->add_option("--rounds", bench.rounds, "Run everything this many times (figures summed; spreads the load of a shared machine)")
+      ->check(CLI::Range(1, 1000));
+  be->add_option("--seed", bench.seed, "Campaign seed");
+  be->add_option("--steps", bench.steps, "Steps per schedule")->check(CLI::Range(1, 100000));
+  be->add_option("--workers", bench.workers, "Workers per schedule")->check(CLI::Range(1, 8));
+  be->add_option("--boundaries", bench.boundaries, "Comma-separated boundaries");
+  be->add_option("--policies", bench.policies, "Comma-separated policies (op, random, pct:D)");
+  be->add_flag("--json", bench.json, "Print one JSON object on stdout");
+  be->add_option("--scratch", bench.scratch_parent, "Parent of the scratch directory");
+
   SelftestArgs selftest;
   auto* st = app.add_subcommand("selftest", "Prove detection power: every known way to break WAL must be caught");
   st->add_flag("--quick", selftest.quick, "2 seeds x 8 s per class (for CI)");
@@ -142,6 +155,7 @@ int main(int argc, char** argv) {
   if (sh->parsed()) return CmdShrink(shrink);
   if (m->parsed()) return CmdMatrix(matrix);
   if (v->parsed()) return CmdVersions(versions);
+  if (be->parsed()) return CmdBench(bench);
   if (f->parsed()) {
     if (!fuzz.count && !fuzz.time_s) {
       std::fprintf(stderr, "harvey fuzz: give --count N or --time SECONDS\n");

@@ -6,6 +6,14 @@
 
 namespace harvey::harness {
 
+std::string MemoryPhrase(const TreeMemory& m) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "RSS coordinator %.1f MB (peak %.1f), %d worker process%s %.1f MB (largest %.1f)",
+                m.self.rss_kb / 1024.0, m.self.hwm_kb / 1024.0, m.children, m.children == 1 ? "" : "es",
+                m.children_total.rss_kb / 1024.0, m.children_max_rss_kb / 1024.0);
+  return buf;
+}
+
 Progress::Progress()
     : tty_(::isatty(STDERR_FILENO) == 1),
       next_(std::chrono::steady_clock::now() + std::chrono::seconds(tty_ ? 0 : 10)) {}
