@@ -85,7 +85,7 @@ std::optional<Mismatch> Checker::Observe(int64_t step_index, const Observation& 
       if (Matches(out.prediction, o)) {
         next.push_back(std::move(out.next));
       } else {
-        allowed.push_back(out.prediction);
+        allowed.push_back(std::move(out.prediction));  // read only on a mismatch
       }
     }
   }

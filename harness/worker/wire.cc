@@ -1,5 +1,6 @@
 #include "harness/worker/wire.h"
 
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -80,7 +81,17 @@ bool SendMsg(int fd, const Encoder& e) {
   const std::string& b = e.bytes();
   char len[4];
   for (int i = 0; i < 4; ++i) len[i] = static_cast<char>(b.size() >> (8 * i));
-  return WriteAll(fd, len, 4) && WriteAll(fd, b.data(), b.size());
+  // Length and body in one writev: two writes would wake the reader twice
+  // (a context switch each on a busy machine) for every message.
+  iovec iov[2] = {{len, 4}, {const_cast<char*>(b.data()), b.size()}};
+  ssize_t w;
+  do {
+    w = ::writev(fd, iov, 2);
+  } while (w < 0 && errno == EINTR && !Interrupted());
+  if (w <= 0) return false;
+  const size_t done = static_cast<size_t>(w);
+  if (done < 4) return WriteAll(fd, len + done, 4 - done) && WriteAll(fd, b.data(), b.size());
+  return WriteAll(fd, b.data() + (done - 4), b.size() - (done - 4));
 }
 
 std::optional<Decoder> RecvMsg(int fd) {
