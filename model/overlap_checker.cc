@@ -165,36 +165,41 @@ void OverlapChecker::DedupeCandidates(std::vector<Candidate>& cs) const {
 std::optional<Mismatch> OverlapChecker::Complete(int64_t step_index, const Observation& o) {
   std::vector<Candidate> next;
   std::vector<Prediction> allowed;
-  // Takes `c`, in which step_index is linearized, if its prediction allows `o`.
-  auto settle = [&](Candidate c) {
+  // Takes `c`, in which step_index is linearized, if its prediction allows
+  // `o` (copied or moved only then: most candidates are rejected).
+  auto settle = [&](auto&& c) {
     auto it = std::find_if(c.done.begin(), c.done.end(),
                            [&](const auto& d) { return d.first == step_index; });
-    if (Allows(it->second, o)) {
-      c.done.erase(it);
-      next.push_back(std::move(c));
-    } else {
+    if (!Allows(it->second, o)) {
       allowed.push_back(it->second.p);
+      return;
     }
+    const auto at = it - c.done.begin();
+    next.push_back(std::forward<decltype(c)>(c));
+    next.back().done.erase(next.back().done.begin() + at);
   };
-  std::vector<Candidate> frontier;
+  // The orders still to extend: the current candidates are read in place
+  // (they stay as they are for a mismatch report), deeper levels are owned.
+  std::vector<const Candidate*> frontier;
   for (const Candidate& c : cands_) {
     const bool linearized = std::any_of(c.done.begin(), c.done.end(),
                                         [&](const auto& d) { return d.first == step_index; });
     if (linearized) {
       settle(c);
     } else {
-      frontier.push_back(c);
+      frontier.push_back(&c);
     }
   }
+  std::vector<Candidate> level;  // owns what `frontier` points to below the first level
   // Breadth-first over orders: linearize any pending op; stop at step_index.
   while (!frontier.empty()) {
     std::vector<Candidate> deeper;
-    for (const Candidate& c : frontier) {
+    for (const Candidate* c : frontier) {
       for (int64_t j : in_flight_) {
-        if (std::any_of(c.done.begin(), c.done.end(), [&](const auto& d) { return d.first == j; })) {
+        if (std::any_of(c->done.begin(), c->done.end(), [&](const auto& d) { return d.first == j; })) {
           continue;
         }
-        for (Candidate& n : Linearize(c, j)) {
+        for (Candidate& n : Linearize(*c, j)) {
           if (j == step_index) {
             settle(std::move(n));
           } else {
@@ -209,7 +214,9 @@ std::optional<Mismatch> OverlapChecker::Complete(int64_t step_index, const Obser
                      " linearizations at step " + std::to_string(step_index);
       return std::nullopt;
     }
-    frontier = std::move(deeper);
+    level = std::move(deeper);
+    frontier.clear();
+    for (const Candidate& c : level) frontier.push_back(&c);
   }
   in_flight_.erase(std::find(in_flight_.begin(), in_flight_.end(), step_index));
   if (!next.empty()) {

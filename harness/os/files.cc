@@ -1,6 +1,7 @@
 #include "harness/os/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,9 +14,22 @@ bool ReadWholeFile(const std::string& path, std::string* out) {
   out->clear();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  char buf[1 << 16];
+  // Straight into the string, sized by fstat (the power-loss bookkeeping
+  // reads the database or its log at every sync: no bounce buffer, no
+  // regrowth); a file that grows meanwhile is read on to its end.
+  struct stat st{};
+  size_t size = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  out->resize(size + 1);  // +1: the read that sees the end
+  size_t got = 0;
   ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+  while (true) {
+    if (got == out->size()) out->resize(out->size() * 2 + 4096);
+    n = ::read(fd, out->data() + got, out->size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  out->resize(got);
   const int saved = errno;
   ::close(fd);
   errno = saved;
