@@ -8,6 +8,11 @@ namespace harvey::harness {
 
 std::string MemoryPhrase(const TreeMemory& m) {
   char buf[160];
+  if (m.children == 0) {  // inproc: the workers are threads of this process
+    std::snprintf(buf, sizeof buf, "RSS %.1f MB (peak %.1f), no worker processes", m.self.rss_kb / 1024.0,
+                  m.self.hwm_kb / 1024.0);
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "RSS coordinator %.1f MB (peak %.1f), %d worker process%s %.1f MB (largest %.1f)",
                 m.self.rss_kb / 1024.0, m.self.hwm_kb / 1024.0, m.children, m.children == 1 ? "" : "es",
                 m.children_total.rss_kb / 1024.0, m.children_max_rss_kb / 1024.0);
