@@ -28,7 +28,7 @@ int CmdExplain(const ExplainArgs& a) {
   const std::string boundary = !a.boundary.empty() ? a.boundary : !header.boundary.empty() ? header.boundary : "fork";
   int code = 0;
   if (std::string e = CheckPlacement(boundary, nullptr, &code); code == kExitUsage) {
-    std::fprintf(stderr, "%s: the boundary the finding names: %s\n", a.file.c_str(), e.c_str());
+    std::fprintf(stderr, "%s:%d: the boundary the finding names: %s\n", a.file.c_str(), header.boundary_line, e.c_str());
     return kExitUsage;
   }
   if (int c = SelectSqlite("explain", "", boundary, &s.value()); c >= 0) return c;

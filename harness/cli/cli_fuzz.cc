@@ -259,16 +259,17 @@ int CmdFuzz(const FuzzArgs& a) {
     const uint64_t end = t.schedules + (t.error.empty() ? 0 : 1);  // the errored schedule did not count
     if (end > junit.first || t.mismatch || !t.error.empty()) {
       JunitCase c = junit.Batch(a.boundary, std::max(end, junit.first + 1), t.elapsed_s);
-      const std::string file = !shrunk_path.empty() ? shrunk_path : finding_path;
       if (t.mismatch) {
         c.kind = JunitCase::Kind::kFailure;
         c.message = t.mismatch->Summary();
         c.type = t.mismatch->failure_class;
         c.text = MismatchReport(*t.mismatch) + ContextNotes(*t.schedule) + "schedule " +
                  std::to_string(t.schedule_index) + " (seed " + sseed + ")\n";
-        if (!file.empty()) {
-          c.text += "replay: harvey run " + file + " --boundary " + a.boundary + "\nexplain: harvey explain " + file +
-                    " --html " + file.substr(0, file.size() - 6) + ".html\n";
+        for (const std::string& file : {finding_path, shrunk_path}) {
+          if (file.empty()) continue;
+          c.text += std::string(file == shrunk_path ? "shrunk reproducer: " : "") + "replay: harvey run " + file +
+                    " --boundary " + a.boundary + "\n  story: harvey explain " + file + " (page: " +
+                    file.substr(0, file.size() - 6) + ".html)\n";
         }
       } else if (!t.error.empty()) {
         c.kind = JunitCase::Kind::kError;

@@ -86,6 +86,24 @@ std::string RcMeaning(const FindingStory& st, int64_t k, const std::string& caus
            " started reading): the processes do not see each other's commits" + because +
            ". A transaction can then silently undo another's acknowledged change (a lost update).";
   }
+  int reader = -1;  // another connection holding a snapshot
+  for (const model::State& s : ws.before) {
+    for (size_t i = 0; i < s.conns.size(); ++i) {
+      const model::Conn& c = s.conns[i];
+      if (static_cast<int>(i) != step.worker && c.open &&
+          (c.txn == model::TxnState::kRead || c.txn == model::TxnState::kWrite)) {
+        reader = static_cast<int>(i);
+      }
+    }
+  }
+  if (o.rc == rc::kOk && expected_busy && step.op.kind == OpKind::kCheckpoint && reader >= 0) {
+    return me + "'s " + model::ToString(step.op.checkpoint) + " checkpoint went through while " +
+           Name(st.schedule, reader) +
+           " was still reading an older snapshot, whose read lock must hold the checkpoint back: " + me +
+           " does not see " + Name(st.schedule, reader) + "'s read lock" + (cause.empty() ? "" : " (" + cause + ")") +
+           ". A checkpoint can then overwrite database pages a reader still needs, so the reader sees a mix of "
+           "old and new data (a torn read).";
+  }
   if (o.rc == rc::kOk && expected_busy) {
     return me + " succeeded where SQLite must refuse with BUSY" + because +
            ". The locking that keeps readers, writers and checkpoints apart is not working here.";
@@ -96,8 +114,13 @@ std::string RcMeaning(const FindingStory& st, int64_t k, const std::string& caus
            ". An application sees spurious SQLITE_BUSY errors; if the cause is a lock or wal-index state that "
            "the processes see differently, worse follows.";
   }
-  return "SQLite answered " + model::RcName(o.rc) + " where WAL's rules allow only what the model expected" +
-         because + ". An application relying on those rules (locks, snapshots) is not protected here.";
+  std::string allowed;
+  std::set<std::string> names;
+  for (const model::Prediction& p : ws.allowed) {
+    if (names.insert(model::RcName(p.rc)).second) allowed += (allowed.empty() ? "" : " or ") + model::RcName(p.rc);
+  }
+  return me + " got " + model::RcName(o.rc) + " where WAL's rules allow only " + allowed + because +
+         ". An application relying on those rules (locks, snapshots) is not protected here.";
 }
 
 // The step that wrote the value `written_at`, and whether a power loss
@@ -228,7 +251,9 @@ std::string Meaning(const FindingStory& st) {
 FindingHeader ParseFindingHeader(const std::string& text) {
   FindingHeader h;
   std::istringstream in(text);
+  int number = 0;
   for (std::string line; std::getline(in, line);) {
+    ++number;
     if (line.empty() || line[0] != '#') continue;
     std::string c = line.substr(1);
     if (!c.empty() && c[0] == ' ') c.erase(0, 1);
@@ -240,6 +265,7 @@ FindingHeader ParseFindingHeader(const std::string& text) {
       if (b != std::string::npos) {
         h.boundary = c.substr(b + 11);
         h.boundary = h.boundary.substr(0, h.boundary.find(' '));
+        h.boundary_line = number;
       }
     }
   }

@@ -21,6 +21,7 @@ namespace harvey::harness {
 struct FindingHeader {
   std::string summary;   // "# harvey finding: ..." without the prefix, or ""
   std::string boundary;  // from "# replay: ... --boundary B", or ""
+  int boundary_line = 0;  // its line number (1-based), 0 if none
   std::string found_by;  // "# found by: ...", or ""
   std::vector<std::string> comments;  // every comment line, '#' and one space removed
 };
