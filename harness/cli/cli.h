@@ -64,6 +64,7 @@ struct FuzzArgs {
   double shrink_time_s = 30;         // per finding; 0 = do not shrink
   std::string sqlite;                // "" = system; "V" or a mix "a+b", recorded in findings
   std::string policy = "op";         // model::ParsePolicy
+  std::string junit;                 // "" = none; else JUnit XML here (harness/cli/junit.h)
 };
 int CmdFuzz(const FuzzArgs& a);
 
@@ -89,6 +90,7 @@ struct MatrixArgs {
   std::string sqlite;  // comma-separated builds (a column per boundary x build); "" = as files say
   bool json = false;
   std::string scratch_parent;
+  std::string junit;  // "" = none; else JUnit XML here: a testcase per cell
 };
 int CmdMatrix(const MatrixArgs& a);
 
@@ -135,7 +137,20 @@ struct SelftestArgs {
   std::string only;            // comma-separated class names; "" = all
   std::string policy = "op";   // model::ParsePolicy
   std::string scratch_parent;
+  std::string junit;           // "" = none; else JUnit XML here: a testcase per class
 };
 int CmdSelftest(const SelftestArgs& a);
+
+// `harvey explain FILE`: replays a finding (on --boundary, else the one its
+// header's replay line names, else fork) and prints its story; --html OUT
+// also writes it as a self-contained page. Exit 1 when the replay
+// mismatches (the finding reproduces), 0 when it passes (it did not).
+struct ExplainArgs {
+  std::string file;
+  std::string html;      // "" = no page
+  std::string boundary;  // "" = from the finding's header, else fork
+  std::string scratch_parent;
+};
+int CmdExplain(const ExplainArgs& a);
 
 }  // namespace harvey::harness

@@ -3,6 +3,7 @@
 // then shrunk (harness/coordinator/shrinker.h) and saved again beside it.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -10,6 +11,8 @@
 
 #include "harness/coordinator/campaign.h"
 #include "harness/cli/cli.h"
+#include "harness/cli/finding_story.h"
+#include "harness/cli/junit.h"
 #include "harness/os/files.h"
 #include "harness/os/interrupt.h"
 #include "harness/boundary/placements.h"
@@ -95,6 +98,48 @@ std::string CampaignCommand(const FuzzArgs& a, uint64_t seed) {
   return cmd;
 }
 
+// Writes the story page of the finding saved at `sched_path` beside it
+// (finding-N.html), replaying it once more; prints where.
+void WriteFindingHtml(const std::string& sched_path, Backend& backend, const std::string& db_dir,
+                      const std::string& boundary) {
+  std::string text;
+  if (!ReadWholeFile(sched_path, &text)) return;
+  Result<model::Schedule> s = model::ParseSchedule(text, sched_path);
+  if (!s.ok()) return;
+  const FindingStory story = ReplayStory(sched_path, text, s.value(), boundary, backend, db_dir);
+  if (story.run.verdict == Verdict::kError) {
+    std::fprintf(stderr, "harvey fuzz: no page for %s: its replay hit a harness error: %s\n", sched_path.c_str(),
+                 story.run.error.c_str());
+    return;
+  }
+  const std::string html = sched_path.substr(0, sched_path.size() - 6) + ".html";  // minus ".sched"
+  if (std::string e = WriteFileAtomic(html, StoryHtml(story)); !e.empty()) {
+    std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
+    return;
+  }
+  std::fprintf(stderr, "page: %s%s\n", html.c_str(),
+               story.run.verdict == Verdict::kPass ? " (its replay passed: the page says it did not reproduce)" : "");
+}
+
+// --junit: one testcase per batch of kJunitBatch schedules.
+constexpr uint64_t kJunitBatch = 100;
+
+struct JunitBatches {
+  JunitSuite suite;
+  uint64_t first = 0;     // first schedule of the open batch
+  double started_s = 0;   // campaign time at its start
+
+  JunitCase Batch(const std::string& boundary, uint64_t end, double now_s) {
+    JunitCase c;
+    c.name = "schedules " + std::to_string(first) + "-" + std::to_string(end - 1);
+    c.classname = "harvey.fuzz." + boundary;
+    c.time_s = now_s - started_s;
+    first = end;
+    started_s = now_s;
+    return c;
+  }
+};
+
 }  // namespace
 
 int CmdFuzz(const FuzzArgs& a) {
@@ -153,8 +198,14 @@ int CmdFuzz(const FuzzArgs& a) {
   spec.journal_size_limit = a.journal_size_limit;
   spec.episodes.episode_percent = a.episode_percent;
   Progress progress;
+  JunitBatches junit;
+  junit.suite.name = CampaignCommand(a, seed);
+  junit.suite.timestamp = JunitTimestamp();
   const CampaignResult t = RunCampaign(spec, *backend, scratch.value()->path(), [&](const CampaignResult& now) {
     progress.Update([&] { return "fuzz " + a.boundary + ": " + Rates(now) + "; " + MemoryPhrase(SelfAndDescendantsMemory()); });
+    if (!a.junit.empty() && now.schedules - junit.first >= kJunitBatch) {
+      junit.suite.cases.push_back(junit.Batch(a.boundary, now.schedules, now.elapsed_s));
+    }
   });
   progress.Finish();
   const TreeMemory memory = SelfAndDescendantsMemory();  // workers still up (they persist across schedules)
@@ -188,11 +239,13 @@ int CmdFuzz(const FuzzArgs& a) {
     } else {
       std::fprintf(stderr, "saved: %s (replay: harvey run %s --boundary %s)\n", finding_path.c_str(),
                    finding_path.c_str(), a.boundary.c_str());
+      WriteFindingHtml(finding_path, *backend, scratch.value()->path(), a.boundary);
     }
     if (a.shrink_time_s > 0 && !finding_path.empty()) {
       shrunk_path = a.out_dir + "/finding-" + sseed + ".shrunk.sched";
       shrunk = ShrinkFinding(s, *t.mismatch, *backend, scratch.value()->path(), a, found_by, shrunk_path);
       if (shrunk.is_null()) shrunk_path.clear();
+      else WriteFindingHtml(shrunk_path, *backend, scratch.value()->path(), a.boundary);
     }
     exit_code = kExitMismatch;
   }
@@ -205,6 +258,35 @@ int CmdFuzz(const FuzzArgs& a) {
   std::fprintf(stderr, "fuzz %s seed %llu: %s: %s\n", a.boundary.c_str(), static_cast<unsigned long long>(seed),
                Rates(t).c_str(), verdict.c_str());
   std::fprintf(stderr, "memory at the end: %s\n", MemoryPhrase(memory).c_str());
+  if (!a.junit.empty()) {
+    const uint64_t end = t.schedules + (t.error.empty() ? 0 : 1);  // the errored schedule did not count
+    if (end > junit.first || t.mismatch || !t.error.empty()) {
+      JunitCase c = junit.Batch(a.boundary, std::max(end, junit.first + 1), t.elapsed_s);
+      if (t.mismatch) {
+        c.kind = JunitCase::Kind::kFailure;
+        c.message = t.mismatch->Summary();
+        c.type = t.mismatch->failure_class;
+        c.text = MismatchReport(*t.mismatch) + ContextNotes(*t.schedule) + "schedule " +
+                 std::to_string(t.schedule_index) + " (seed " + sseed + ")\n";
+        for (const std::string& file : {finding_path, shrunk_path}) {
+          if (file.empty()) continue;
+          c.text += std::string(file == shrunk_path ? "shrunk reproducer: " : "") + "replay: harvey run " + file +
+                    " --boundary " + a.boundary + "\n  story: harvey explain " + file + " (page: " +
+                    file.substr(0, file.size() - 6) + ".html)\n";
+        }
+      } else if (!t.error.empty()) {
+        c.kind = JunitCase::Kind::kError;
+        c.message = "harness error (harvey's problem, not a finding): " + t.error;
+        c.type = "harness-error";
+        c.text = c.message + "\nschedule saved: " + a.out_dir + "/harness-error-" + sseed + ".sched\n";
+      }
+      junit.suite.cases.push_back(c);
+    }
+    if (std::string e = WriteJunit(a.junit, {junit.suite}); !e.empty()) {
+      std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
+      if (exit_code == kExitPass) exit_code = kExitEnvironment;
+    }
+  }
   if (a.json) {
     nlohmann::json j{{"boundary", a.boundary},
                      {"seed", seed},

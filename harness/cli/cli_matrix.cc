@@ -10,12 +10,14 @@
 // everywhere), and with no expect line at all, to pass. Exit 1 when a result
 // contradicts its expectation, else 4 when a cell could not run (harness
 // error), else 0. Skipped cells (a tool missing here) contradict nothing.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
 
 #include "harness/cli/cli.h"
+#include "harness/cli/junit.h"
 #include "harness/os/interrupt.h"
 #include "harness/boundary/placements.h"
 #include "harness/cli/matrix_cell.h"
@@ -35,6 +37,7 @@ struct Case {
   std::optional<model::Schedule> schedule;
   std::string load_error;
   std::map<std::string, Cell> cells;  // by column label
+  std::map<std::string, double> seconds;  // by column label: how long the cell ran
 };
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -175,6 +178,54 @@ nlohmann::json ToJson(const std::vector<Case>& cases, const std::vector<std::str
   return nlohmann::json{{"boundaries", boundaries}, {"cases", rows}};
 }
 
+// --junit: a testcase per cell (case x column); a load error is an error case.
+JunitSuite MatrixJunit(const std::vector<Case>& cases, const std::vector<MatrixColumn>& columns) {
+  JunitSuite suite;
+  suite.name = "harvey matrix";
+  suite.timestamp = JunitTimestamp();
+  for (const Case& c : cases) {
+    if (!c.load_error.empty()) {
+      JunitCase j{.name = c.file, .classname = "harvey.matrix.load"};
+      j.kind = JunitCase::Kind::kError;
+      j.message = c.load_error;
+      j.type = "input-error";
+      j.text = c.load_error;
+      suite.cases.push_back(j);
+      continue;
+    }
+    for (const MatrixColumn& col : columns) {
+      auto it = c.cells.find(col.label);
+      if (it == c.cells.end()) continue;
+      const Cell& cell = it->second;
+      JunitCase j{.name = c.file, .classname = "harvey.matrix." + col.label};
+      if (auto t = c.seconds.find(col.label); t != c.seconds.end()) j.time_s = t->second;
+      const std::string replay = "harvey run " + c.file + " --boundary " + col.boundary +
+                                 (col.sqlite.empty() ? "" : " --sqlite " + col.sqlite);
+      if (cell.status == "skipped") {
+        j.kind = JunitCase::Kind::kSkipped;
+        j.message = cell.reason;
+      } else if (cell.status == "ERROR") {
+        j.kind = JunitCase::Kind::kError;
+        j.message = "harness error (harvey's problem, not a finding): " + cell.reason;
+        j.type = "harness-error";
+        j.text = j.message + "\nreplay: " + replay + "\n";
+      } else if (cell.contradicts) {
+        j.kind = JunitCase::Kind::kFailure;
+        j.message = "expect " + col.boundary + " " + cell.expected + ", but it " +
+                    (cell.status == "pass" ? std::string("passed") : "failed: " + cell.detail);
+        j.type = cell.status == "pass" ? "unexpected-pass" : cell.reason;
+        j.text = j.message + "\nreplay: " + replay + "\nexplain: harvey explain " + c.file + " --boundary " +
+                 col.boundary + " --html OUT.html\n";
+      } else {
+        j.system_out = cell.status == "FAIL" ? "failed as its expect line says: " + cell.detail + "\n" : "";
+        j.system_out += "trace " + TraceHex(cell.trace) + "\n";
+      }
+      suite.cases.push_back(j);
+    }
+  }
+  return suite;
+}
+
 std::vector<std::string> CorpusFiles(const std::string& dir) {
   std::vector<std::string> files;
   std::error_code ec;
@@ -241,7 +292,9 @@ int CmdMatrix(const MatrixArgs& a) {
       if (Interrupted()) break;
       if (!c.schedule) continue;
       std::fprintf(stderr, "matrix: %s on %s\n", c.file.c_str(), col.label.c_str());
+      const auto start = std::chrono::steady_clock::now();
       c.cells[col.label] = RunMatrixCell(c.file, *c.schedule, col, *backend, scratch.value()->path());
+      c.seconds[col.label] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     backend.reset();  // tear this column down before starting the next
     if (Interrupted()) break;
@@ -252,6 +305,12 @@ int CmdMatrix(const MatrixArgs& a) {
     for (const auto& [b, cell] : c.cells) {
       contradictions += cell.contradicts ? 1 : 0;
       errors += cell.status == "ERROR" ? 1 : 0;
+    }
+  }
+  if (!a.junit.empty()) {
+    if (std::string e = WriteJunit(a.junit, {MatrixJunit(cases, columns)}); !e.empty()) {
+      std::fprintf(stderr, "harvey matrix: %s\n", e.c_str());
+      return kExitEnvironment;
     }
   }
   if (a.json) {

@@ -1,11 +1,13 @@
 // `harvey selftest`: runs every calibration class (harness/coordinator/calibration.h)
 // and prints a Markdown table (the one in the README) or one JSON object.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
 
 #include "harness/coordinator/calibration.h"
 #include "harness/cli/cli.h"
+#include "harness/cli/junit.h"
 #include "harness/os/interrupt.h"
 
 namespace harvey::harness {
@@ -25,6 +27,40 @@ std::string Cell(const CalibrationRow& r) {
   return buf;
 }
 
+// --junit: a testcase per class. A class that fails (a defect missed, a
+// control that found something, a reproducer that does not replay) is a
+// failure carrying the failure class, the shrunk reproducer and how to
+// replay it; a class that could not run here is skipped.
+JunitCase SelftestCase(const CalibrationRow& r, double seconds, const SelftestArgs& a) {
+  JunitCase c{.name = r.cls.name, .classname = "harvey.selftest." + r.cls.boundary};
+  c.time_s = seconds;
+  c.system_out = r.cls.explanation + "\n" + Cell(r) + "\n";
+  if (!r.skipped.empty()) {
+    c.kind = JunitCase::Kind::kSkipped;
+    c.message = r.skipped;
+    return c;
+  }
+  if (r.Passed()) return c;
+  c.kind = JunitCase::Kind::kFailure;
+  c.type = r.failure_class.empty() ? "not-detected" : r.failure_class;
+  if (r.cls.negative) {
+    c.message = "negative control " + r.cls.name + " found a mismatch (" + r.failure_class + ") on a safe setup";
+  } else if (r.seeds_detected < r.seeds_run) {
+    c.message = r.cls.name + " detected in " + std::to_string(r.seeds_detected) + "/" + std::to_string(r.seeds_run) +
+                " seeds only";
+  } else {
+    c.message = r.cls.name + ": the shrunk reproducer replayed the same failure " + std::to_string(r.replays_same) +
+                "/" + std::to_string(r.replays_run) + " times";
+  }
+  c.text = c.message + "\nrerun: harvey selftest --only " + r.cls.name + (a.quick ? " --quick" : "") + "\n";
+  if (!r.finding.empty()) {
+    c.text += "shrunk reproducer (" + r.failure_class + "); save it as F.sched, then replay: harvey run F.sched "
+              "--boundary " + r.cls.boundary + " (and harvey explain F.sched --boundary " + r.cls.boundary +
+              ")\n" + r.finding;
+  }
+  return c;
+}
+
 }  // namespace
 
 int CmdSelftest(const SelftestArgs& a) {
@@ -39,10 +75,20 @@ int CmdSelftest(const SelftestArgs& a) {
     return kExitUsage;
   }
   std::vector<CalibrationRow> rows;
+  JunitSuite junit{.name = "harvey selftest" + std::string(a.quick ? " --quick" : ""), .timestamp = JunitTimestamp()};
   for (const CalibrationClass& c : CalibrationClasses()) {
     if (!a.only.empty() && ("," + a.only + ",").find("," + c.name + ",") == std::string::npos) continue;
+    const auto start = std::chrono::steady_clock::now();
     rows.push_back(RunCalibration(c, o));
+    junit.cases.push_back(
+        SelftestCase(rows.back(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), a));
     if (Interrupted()) break;
+  }
+  if (!a.junit.empty()) {
+    if (std::string e = WriteJunit(a.junit, {junit}); !e.empty()) {
+      std::fprintf(stderr, "harvey selftest: %s\n", e.c_str());
+      return kExitEnvironment;
+    }
   }
   bool ok = true;
   for (const auto& r : rows) ok &= r.Passed() || !r.skipped.empty();

@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   f->add_option("--power-losses", fuzz.power_loss_percent,
                 "Chance (percent per step) of a power loss")->check(CLI::Range(0, 100));
 
+  f->add_option("--junit", fuzz.junit, "Write JUnit XML here (a testcase per 100 schedules; a finding is a failure)");
   f->add_option("--sqlite", fuzz.sqlite, kSqliteHelp + "; recorded in saved findings");
   f->add_option("--shrink-time", fuzz.shrink_time_s,
                 "Seconds to shrink each finding (0 = do not shrink)")->check(CLI::NonNegativeNumber);
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
                 "workers without a `sqlite` line; a build may be a mix a+b)");
   m->add_flag("--json", matrix.json, "Print one JSON object on stdout");
   m->add_option("--scratch", matrix.scratch_parent, "Parent of the scratch directory");
+  m->add_option("--junit", matrix.junit, "Write JUnit XML here (a testcase per case x column)");
 
   VersionsArgs versions;
   auto* v = app.add_subcommand("versions", "List the SQLite builds available here; exit 3 if a named one is not built");
@@ -136,6 +138,15 @@ int main(int argc, char** argv) {
   st->add_option("--only", selftest.only, "Comma-separated class names");
   st->add_option("--policy", selftest.policy, "op | random | pct:D: scheduling of every campaign");
   st->add_option("--scratch", selftest.scratch_parent, "Parent of the scratch directory");
+  st->add_option("--junit", selftest.junit, "Write JUnit XML here (a testcase per class)");
+
+  ExplainArgs explain;
+  auto* ex = app.add_subcommand("explain", "Replay a finding and tell its story (exit 1: it reproduces, 0: it did not)");
+  ex->add_option("file", explain.file, "Finding (schedule file)")->required();
+  ex->add_option("--html", explain.html, "Also write the story as a self-contained HTML page here");
+  ex->add_option("--boundary", explain.boundary, "Where to replay (default: the finding's header, else fork)")
+      ->check(kBoundary);
+  ex->add_option("--scratch", explain.scratch_parent, "Parent of the scratch directory");
 
   try {
     app.parse(argc, argv);
@@ -152,6 +163,7 @@ int main(int argc, char** argv) {
   if (g->parsed()) return CmdGen(gen);
   if (st->parsed()) return CmdSelftest(selftest);
   if (r->parsed()) return CmdRun(run);
+  if (ex->parsed()) return CmdExplain(explain);
   if (sh->parsed()) return CmdShrink(shrink);
   if (m->parsed()) return CmdMatrix(matrix);
   if (v->parsed()) return CmdVersions(versions);

@@ -12,6 +12,7 @@ namespace {
 using model::OpKind;
 
 std::FILE* g_slice_log = nullptr;
+std::vector<SliceRecord>* g_slice_recorder = nullptr;
 
 class Interleaver {
  public:
@@ -62,6 +63,7 @@ class Interleaver {
         slice = backend_.StartOp(w, s_.steps[step].op, step);
       }
       if (!slice.error.empty()) return Fail(slice.error);
+      if (g_slice_recorder) g_slice_recorder->push_back({w, step, slice.finished, slice.event});
       if (g_slice_log) {
         const std::string what = slice.finished ? "-> " + model::Describe(s_.steps[step].op.kind, slice.result)
                                                 : std::string("@ ") + ToString(slice.event.event) + " " +
@@ -188,6 +190,7 @@ class Interleaver {
 }  // namespace
 
 void SetSliceLog(std::FILE* out) { g_slice_log = out; }
+void SetSliceRecorder(std::vector<SliceRecord>* out) { g_slice_recorder = out; }
 
 void RunInterleaved(const model::Schedule& s, Backend& backend, model::OverlapChecker& checker,
                     model::Chooser* chooser, TraceHasher& trace, RunResult& r) {

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <vector>
 
 #include "harness/backend/backend.h"
 #include "harness/coordinator/runner.h"
@@ -37,6 +38,17 @@ inline constexpr int64_t kExpectedPointsPerStep = 5;
 // worker, step, and the event it paused at or its result. Not thread-safe;
 // nullptr (the default) prints nothing.
 void SetSliceLog(std::FILE* out);
+
+// One slice as `harvey explain` draws it: which worker ran which step, and
+// the VFS event it paused at (finished: it returned instead).
+struct SliceRecord {
+  int worker = 0;
+  int64_t step = 0;
+  bool finished = false;
+  EventInfo event;
+};
+// When set, every slice is appended to `out` (as SetSliceLog; nullptr: off).
+void SetSliceRecorder(std::vector<SliceRecord>* out);
 
 // Runs every step of `s`: replays s.interleave, or asks `chooser` (when
 // non-null and s.interleave is empty), then falls back to op-level order.

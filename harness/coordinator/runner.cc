@@ -147,6 +147,7 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
   trace.I64(v.index_agrees);
   trace.Rows(v.rows);
   r.trace = trace.Value();
+  r.final_rows = v.rows;
   if (r.verdict != Verdict::kPass) return r;
   if (!v.error.empty()) {
     r.mismatch = EndMismatch("verify", "the database opens and reads", v.error);

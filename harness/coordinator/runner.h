@@ -40,6 +40,7 @@ struct RunResult {
   int64_t yields = 0;
   int64_t overlapped = 0;  // steps that overlapped another worker's op
   std::vector<SqliteBuild> sqlite;  // per worker: the SQLite it ran (empty if Begin failed)
+  std::vector<model::Row> final_rows;  // the end-of-run check's table (when it ran)
 };
 
 // REQUIRES: `db_dir` exists and belongs to harvey (its database is replaced).
