@@ -14,6 +14,19 @@ constexpr OpKind kKinds[] = {OpKind::kBegin,  OpKind::kRead,     OpKind::kWrite,
                              OpKind::kRollback, OpKind::kCheckpoint, OpKind::kClose,
                              OpKind::kOpen};
 constexpr int kNumKinds = static_cast<int>(std::size(kKinds));
+// Savepoints and VACUUM, on step bytes >= kExtBase (EncodeSchedule writes
+// the kinds above as bytes < kNumKinds * kMaxWorkers = 80, so their
+// encodings are unchanged): kind = kExtKinds[(b - kExtBase) % 4], worker =
+// (b - kExtBase) / 4 % workers; savepoint, release and rollback-to read a
+// name byte: name kSavepointNames[b % 4].
+constexpr OpKind kExtKinds[] = {OpKind::kSavepoint, OpKind::kRelease, OpKind::kRollbackTo,
+                                OpKind::kVacuum};
+constexpr int kNumExtKinds = static_cast<int>(std::size(kExtKinds));
+constexpr uint8_t kExtBase = 0xE0;
+constexpr const char* kSavepointNames[] = {"a", "b", "c", "d"};
+constexpr int kNumNames = static_cast<int>(std::size(kSavepointNames));
+static_assert(kNumKinds * model::kMaxWorkers <= kExtBase);
+static_assert(kExtBase + kNumExtKinds * model::kMaxWorkers <= 256);
 constexpr uint8_t kEscape = 0xF0;  // key/size byte: a varint follows
 constexpr int64_t kHotKeys = 8;
 constexpr uint32_t kMaxAutocheckpoint = 1'000'000;
@@ -67,6 +80,20 @@ int KindIndex(OpKind k) {
   return -1;
 }
 
+int ExtKindIndex(OpKind k) {
+  for (int i = 0; i < kNumExtKinds; ++i) {
+    if (kExtKinds[i] == k) return i;
+  }
+  return -1;
+}
+
+int NameIndex(const std::string& name) {
+  for (int i = 0; i < kNumNames; ++i) {
+    if (name == kSavepointNames[i]) return i;
+  }
+  return -1;
+}
+
 model::Config DecodeConfig(Reader& r) {
   model::Config c;
   const uint8_t b = r.Byte();
@@ -104,6 +131,9 @@ model::Op DecodeOp(OpKind kind, Reader& r) {
       op.key = DecodeKey(r);
       op.size = DecodeSize(r);
       break;
+    case OpKind::kSavepoint:
+    case OpKind::kRelease:
+    case OpKind::kRollbackTo: op.name = kSavepointNames[r.Byte() % kNumNames]; break;
     default: break;
   }
   return op;
@@ -140,6 +170,14 @@ void EncodeOp(Writer& w, const model::Op& op, bool* lossy) {
       EncodeKey(w, op.key);
       EncodeSize(w, op.size, lossy);
       break;
+    case OpKind::kSavepoint:
+    case OpKind::kRelease:
+    case OpKind::kRollbackTo: {
+      const int n = NameIndex(op.name);
+      if (n < 0) *lossy = true;  // renamed to "a"
+      w.Byte(static_cast<uint8_t>(std::max(n, 0)));
+      break;
+    }
     default: break;
   }
 }
@@ -156,8 +194,13 @@ model::Schedule DecodeSchedule(std::span<const uint8_t> bytes) {
   while (!r.empty() && s.steps.size() < static_cast<size_t>(kMaxFuzzSteps)) {
     const uint8_t b = r.Byte();
     model::Step step;
-    step.worker = (b / kNumKinds) % workers;
-    step.op = DecodeOp(kKinds[b % kNumKinds], r);
+    if (b >= kExtBase) {
+      step.worker = (b - kExtBase) / kNumExtKinds % workers;
+      step.op = DecodeOp(kExtKinds[(b - kExtBase) % kNumExtKinds], r);
+    } else {
+      step.worker = (b / kNumKinds) % workers;
+      step.op = DecodeOp(kKinds[b % kNumKinds], r);
+    }
     s.steps.push_back(step);
   }
   return s;
@@ -183,11 +226,16 @@ std::string EncodeSchedule(const model::Schedule& s, bool* lossy_out) {
   int written = 0;
   for (const model::Step& step : s.steps) {
     const int kind = KindIndex(step.op.kind);
-    if (kind < 0 || written == kMaxFuzzSteps) {
+    const int ext = ExtKindIndex(step.op.kind);
+    if ((kind < 0 && ext < 0) || written == kMaxFuzzSteps) {
       lossy = true;
       continue;
     }
-    w.Byte(static_cast<uint8_t>(kind + kNumKinds * step.worker));
+    if (kind >= 0) {
+      w.Byte(static_cast<uint8_t>(kind + kNumKinds * step.worker));
+    } else {
+      w.Byte(static_cast<uint8_t>(kExtBase + ext + kNumExtKinds * step.worker));
+    }
     EncodeOp(w, step.op, &lossy);
     ++written;
   }

@@ -10,13 +10,20 @@
 //   byte     workers = b & 8 ? 1 + (b & 7) : 2 + (b & 1)   (named w1, w2, ...;
 //            half the inputs have 2 or 3: every worker costs a connection)
 //   steps, until the bytes or kMaxFuzzSteps run out:
-//     byte   kind = b % 10 (begin read write delete scan commit rollback
-//            checkpoint close open); worker = (b / 10) % workers
+//     byte   b < 0xE0: kind = b % 10 (begin read write delete scan commit
+//            rollback checkpoint close open); worker = (b / 10) % workers
+//            b >= 0xE0: kind = (b - 0xE0) % 4 (savepoint release rollback-to
+//            vacuum); worker = (b - 0xE0) / 4 % workers. EncodeSchedule writes
+//            only bytes < 80 for the first ten kinds, so their encodings are
+//            the same as before savepoints existed (only bytes >= 0xE0,
+//            which it never wrote, changed meaning)
 //     begin: byte mode % 3;  checkpoint: byte mode % 4
 //     read / delete / write: key byte: < 0xF0 -> key b % 8 (the hot set),
 //            else a varint key (mod kMaxKey + 1)
 //     write: size byte: < 0xF0 -> 16 + 4 * b, else a varint size clamped to
 //            16..kMaxFuzzValueSize
+//     savepoint / release / rollback-to: name byte -> name "a" "b" "c" "d"
+//            (b % 4: few names, so releases find their savepoints)
 // Missing bytes read as 0. Varints are LEB128, at most 10 bytes.
 //
 // Only ops the inproc backend runs are encoded (no kill, kill at, power
@@ -38,7 +45,7 @@ inline constexpr uint32_t kMaxFuzzValueSize = 1u << 14;
 model::Schedule DecodeSchedule(std::span<const uint8_t> bytes);
 
 // Bytes that DecodeSchedule turns back into `s` when `s` fits the encoding
-// (inproc ops only, at most kMaxFuzzSteps steps, sizes <= kMaxFuzzValueSize,
+// (inproc ops only, savepoint names a..d, at most kMaxFuzzSteps steps, sizes <= kMaxFuzzValueSize,
 // defect none, default sector size). What does not fit is dropped (steps
 // with other ops, steps past the limit) or clamped (sizes, defect, sector
 // size); *lossy (if given) tells whether anything was.

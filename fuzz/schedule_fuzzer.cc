@@ -67,6 +67,7 @@ bool HitsKnownModelBug(const model::Schedule& s) {
         if (maybe_in_txn[w] && step.op.begin != model::BeginMode::kDeferred) return true;
         maybe_in_txn[w] = true;
         break;
+      case model::OpKind::kSavepoint: maybe_in_txn[w] = true; break;
       case model::OpKind::kCommit:
       case model::OpKind::kRollback:
       case model::OpKind::kClose: maybe_in_txn[w] = false; break;

@@ -1,6 +1,7 @@
 #include "model/episodes.h"
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "model/rng.h"
@@ -14,16 +15,42 @@ enum Episode { kStorm, kRestart, kGrowth, kAllClose, kEpisodeCount };
 // leave them (crash steps are added later, by AddCrashes).
 struct Tracker {
   std::vector<bool> open, in_txn;
-  explicit Tracker(size_t n) : open(n, true), in_txn(n, false) {}
+  // Open savepoint names (oldest first), and whether the oldest began the
+  // transaction (then releasing it commits).
+  std::vector<std::vector<std::string>> savepoints;
+  std::vector<bool> savepoint_txn;
+  explicit Tracker(size_t n)
+      : open(n, true), in_txn(n, false), savepoints(n), savepoint_txn(n, false) {}
   void Apply(const Step& st) {
     const size_t w = static_cast<size_t>(st.worker);
     switch (st.op.kind) {
       case OpKind::kBegin: in_txn[w] = open[w]; break;
-      case OpKind::kCommit: case OpKind::kRollback: in_txn[w] = false; break;
-      case OpKind::kClose: open[w] = false; in_txn[w] = false; break;
+      case OpKind::kCommit: case OpKind::kRollback: EndTxn(w); break;
+      case OpKind::kClose: open[w] = false; EndTxn(w); break;
       case OpKind::kOpen: open[w] = true; break;
+      case OpKind::kSavepoint:
+        if (!open[w]) break;
+        if (!in_txn[w]) in_txn[w] = savepoint_txn[w] = true;
+        savepoints[w].push_back(st.op.name);
+        break;
+      case OpKind::kRelease:
+      case OpKind::kRollbackTo: {
+        auto& sp = savepoints[w];
+        auto it = std::find(sp.rbegin(), sp.rend(), st.op.name);
+        if (it == sp.rend()) break;  // no such savepoint
+        size_t i = static_cast<size_t>(sp.rend() - it) - 1;
+        if (st.op.kind == OpKind::kRollbackTo) sp.resize(i + 1);
+        else if (i == 0 && savepoint_txn[w]) EndTxn(w);
+        else sp.resize(i);
+        break;
+      }
       default: break;
     }
+  }
+  void EndTxn(size_t w) {
+    in_txn[w] = false;
+    savepoints[w].clear();
+    savepoint_txn[w] = false;
   }
   bool Quiet() const { return std::none_of(in_txn.begin(), in_txn.end(), [](bool b) { return b; }); }
   std::vector<int> OpenWorkers() const {

@@ -36,12 +36,14 @@ constexpr CheckpointMode kCheckpointModes[] = {
 constexpr OpKind kOpKinds[] = {
     OpKind::kBegin,  OpKind::kRead,     OpKind::kWrite,      OpKind::kDelete,
     OpKind::kScan,   OpKind::kCommit,   OpKind::kRollback,   OpKind::kCheckpoint,
-    OpKind::kClose,  OpKind::kOpen,     OpKind::kKill,       OpKind::kPowerLoss};
+    OpKind::kClose,  OpKind::kOpen,     OpKind::kKill,       OpKind::kPowerLoss,
+    OpKind::kSavepoint, OpKind::kRelease, OpKind::kRollbackTo, OpKind::kVacuum};
 constexpr OpKind kAllOpKinds[] = {
     OpKind::kBegin,  OpKind::kRead,     OpKind::kWrite,      OpKind::kDelete,
     OpKind::kScan,   OpKind::kCommit,   OpKind::kRollback,   OpKind::kCheckpoint,
     OpKind::kClose,  OpKind::kOpen,     OpKind::kKill,       OpKind::kKillAt,
-    OpKind::kPowerLoss};
+    OpKind::kPowerLoss, OpKind::kSavepoint, OpKind::kRelease, OpKind::kRollbackTo,
+    OpKind::kVacuum};
 constexpr Expectation kExpectations[] = {Expectation::kPass, Expectation::kFail};
 constexpr Defect kDefects[] = {Defect::kNone,      Defect::kCanary,       Defect::kFsyncLies,
                                Defect::kNoLocking, Defect::kMixedLocking, Defect::kPrivateShm};
@@ -174,6 +176,21 @@ std::string CheckWorkerName(std::string_view name) {
   return "";
 }
 
+// Savepoint names (savepoint, release, rollback-to): [a-z][a-z0-9_]{0,15}.
+// The worker quotes them in its SQL, so keywords are fine names.
+bool NamesSavepoint(OpKind k) {
+  return k == OpKind::kSavepoint || k == OpKind::kRelease || k == OpKind::kRollbackTo;
+}
+
+std::string CheckSavepointName(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxSavepointName && name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (!ok) return "invalid savepoint name " + Quote(name) + " (want [a-z][a-z0-9_]{0,15})";
+  return "";
+}
+
 // Boundary names in `expect` lines: [a-z][a-z0-9_-]{0,15}.
 std::string CheckBoundaryName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= kMaxNameBytes && name[0] >= 'a' && name[0] <= 'z';
@@ -208,6 +225,9 @@ size_t ArgCount(OpKind k) {
     case OpKind::kDelete:
     case OpKind::kCheckpoint:
     case OpKind::kPowerLoss: return 1;
+    case OpKind::kSavepoint:
+    case OpKind::kRelease:
+    case OpKind::kRollbackTo: return 1;
     case OpKind::kKillAt: return 3;
     default: return 0;
   }
@@ -221,6 +241,9 @@ std::string ArgHelp(OpKind k) {
     case OpKind::kWrite: return "2 arguments (KEY SIZE)";
     case OpKind::kCheckpoint: return "1 argument (" + Choices(kCheckpointModes) + ")";
     case OpKind::kPowerLoss: return "1 argument (SEED)";
+    case OpKind::kSavepoint:
+    case OpKind::kRelease:
+    case OpKind::kRollbackTo: return "1 argument (NAME)";
     case OpKind::kKill:
     case OpKind::kKillAt: return "no arguments, or 'at EVENT K' (EVENT: " + Choices(kEventKinds) + ")";
     default: return "no arguments";
@@ -553,6 +576,12 @@ std::string Parser::StepLine(const Tokens& tok) {
         return "bad power-loss seed " + Quote(tok[2]) + " (want an integer in 0..18446744073709551615)";
       }
       break;
+    case OpKind::kSavepoint:
+    case OpKind::kRelease:
+    case OpKind::kRollbackTo:
+      if (auto e = CheckSavepointName(tok[2]); !e.empty()) return e;
+      op.name = std::string(tok[2]);
+      break;
     default:
       break;
   }
@@ -610,6 +639,9 @@ std::string CheckStep(const Schedule& s, const Step& step) {
     case OpKind::kDelete: used.key = op.key; break;
     case OpKind::kKillAt: used.event = op.event; used.ordinal = op.ordinal; break;
     case OpKind::kPowerLoss: used.seed = op.seed; break;
+    case OpKind::kSavepoint:
+    case OpKind::kRelease:
+    case OpKind::kRollbackTo: used.name = op.name; break;
     default: break;
   }
   if (used != op) {
@@ -624,6 +656,7 @@ std::string CheckStep(const Schedule& s, const Step& step) {
   if (op.kind == OpKind::kRead || op.kind == OpKind::kWrite || op.kind == OpKind::kDelete) {
     if (auto e = CheckKey(op.key); !e.empty()) return e;
   }
+  if (NamesSavepoint(op.kind)) return CheckSavepointName(op.name);
   if (op.kind == OpKind::kWrite) return CheckSize(op.size);
   return "";
 }
@@ -703,6 +736,9 @@ std::string PrintStep(const Schedule& s, const Step& step) {
             std::to_string(op.ordinal);
       break;
     case OpKind::kPowerLoss: out += " " + std::to_string(op.seed); break;
+    case OpKind::kSavepoint:
+    case OpKind::kRelease:
+    case OpKind::kRollbackTo: out += " " + op.name; break;
     default: break;
   }
   return out;

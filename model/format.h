@@ -33,6 +33,13 @@
 //                                   shm-lock shm-barrier shm-map file-control sleep)
 //   w1 power-loss 77               (every worker dies; the seed picks which
 //                                   unsynced writes survive; all reopen)
+//   w1 savepoint sp1               (SAVEPOINT; name: [a-z][a-z0-9_]{0,15};
+//                                   outside BEGIN it starts a deferred txn)
+//   w1 release sp1                 (RELEASE: that savepoint and all newer;
+//                                   the outermost outside BEGIN commits)
+//   w1 rollback-to sp1             (ROLLBACK TO: undoes back to it, keeps it
+//                                   and the transaction open)
+//   w1 vacuum                      (VACUUM; ERROR inside a transaction)
 //   interleave w1*3 w2 w1*12       (fine-grained decisions, run-length coded:
 //                                   who runs at each decision point; lines
 //                                   append; see Schedule::interleave)

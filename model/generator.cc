@@ -11,7 +11,19 @@ namespace harvey::model {
 namespace {
 
 // Op kinds the swarm chooses among (open/close are driven by worker state).
-enum Pick { kPBegin, kPRead, kPWrite, kPDelete, kPScan, kPEnd, kPCheckpoint, kPClose, kPCount };
+// kPSavepoint opens a nested savepoint, kPSavepointEnd releases or rolls
+// back to one of the open ones, kPVacuum runs VACUUM.
+enum Pick {
+  kPBegin, kPRead, kPWrite, kPDelete, kPScan, kPEnd, kPCheckpoint, kPClose,
+  kPSavepoint, kPSavepointEnd, kPVacuum, kPCount
+};
+
+// Savepoints are named by nesting depth ("a" outermost); kUnknownSavepoint
+// is never opened, so releasing or rolling back to it is the "no such
+// savepoint" error. The same four names are the fuzz codec's.
+constexpr int kMaxSavepointDepth = 3;
+constexpr const char* kSavepointNames[] = {"a", "b", "c"};
+constexpr const char* kUnknownSavepoint = "d";
 
 // Value size classes, from one small row to values spanning many pages
 // (overflow chains: one write, many WAL frames).
@@ -45,6 +57,10 @@ Swarm DrawSwarm(Rng& rng) {
   for (auto& x : w.checkpoint_weight) x = SwarmWeight(rng);
   w.checkpoint_weight[0] = std::max<uint32_t>(w.checkpoint_weight[0], 1);
   w.max_pages = static_cast<uint32_t>(rng.Range(2, 8));
+  // Half the schedules have no savepoints; VACUUM (a whole-database
+  // rewrite) is rarer than other ops.
+  if (rng.Chance(1, 2)) w.weight[kPSavepoint] = w.weight[kPSavepointEnd] = 0;
+  w.weight[kPVacuum] = rng.Chance(1, 2) ? 0 : static_cast<uint32_t>(rng.Range(1, 3));
   return w;
 }
 
@@ -106,16 +122,62 @@ struct WorkerView {
   Role role = Role::kOrdinary;
   bool open = true;
   bool in_txn = false;
+  int savepoints = 0;          // open savepoints (names kSavepointNames[0..n-1])
+  bool savepoint_txn = false;  // the outermost savepoint began the transaction
   // kSidecar: which step of its cycle comes next, and when (a step index).
   int phase = 0;
   int64_t next_at = 0;
 };
+
+// A value of 2..max_pages pages: inside a savepoint nest, so that with a
+// small cache_size the work is spilled to the WAL before it is undone.
+uint32_t MultiPageSize(Rng& rng, const Swarm& w, uint32_t page_size) {
+  const int64_t lo = 2 * int64_t{page_size};
+  const int64_t hi = std::max(lo, int64_t{w.max_pages} * page_size);
+  return static_cast<uint32_t>(std::clamp<int64_t>(rng.Range(lo, hi), kMinValueSize, kMaxValueSize));
+}
+
+// SAVEPOINT, RELEASE or ROLLBACK TO, tracking the nest as SQLite does.
+Op DrawSavepointOp(Rng& rng, bool open_one, WorkerView& v) {
+  Op op;
+  if (open_one) {
+    op.kind = OpKind::kSavepoint;
+    op.name = kSavepointNames[v.savepoints++];
+    if (!v.in_txn) v.in_txn = v.savepoint_txn = true;
+    return op;
+  }
+  op.kind = rng.Chance(1, 2) ? OpKind::kRelease : OpKind::kRollbackTo;
+  if (rng.Chance(1, 20)) {  // "no such savepoint": no effect
+    op.name = kUnknownSavepoint;
+    return op;
+  }
+  const int target = static_cast<int>(rng.Below(static_cast<uint64_t>(v.savepoints)));
+  op.name = kSavepointNames[target];
+  if (op.kind == OpKind::kRollbackTo) {
+    v.savepoints = target + 1;
+  } else if (target == 0 && v.savepoint_txn) {  // releasing the outermost commits
+    v.savepoints = 0;
+    v.in_txn = v.savepoint_txn = false;
+  } else {
+    v.savepoints = target;
+  }
+  return op;
+}
+
+void EndSavepoints(WorkerView& v) {
+  v.savepoints = 0;
+  v.savepoint_txn = false;
+}
 
 Op DrawOrdinaryOp(Rng& rng, const Swarm& w, uint32_t page_size, WorkerView& v) {
   Op op;
   uint64_t mask = ~0ull;
   if (v.in_txn) mask &= ~(1ull << kPBegin);
   else mask &= ~(1ull << kPEnd);
+  if (v.savepoints >= kMaxSavepointDepth) mask &= ~(1ull << kPSavepoint);
+  if (v.savepoints == 0) mask &= ~(1ull << kPSavepointEnd);
+  // VACUUM inside a transaction only fails: now and then.
+  if (v.in_txn && !rng.Chance(1, 8)) mask &= ~(1ull << kPVacuum);
   switch (Weighted(rng, w.weight, mask, kPWrite)) {
     case kPBegin:
       op.kind = OpKind::kBegin;
@@ -126,14 +188,19 @@ Op DrawOrdinaryOp(Rng& rng, const Swarm& w, uint32_t page_size, WorkerView& v) {
     case kPWrite:
       op.kind = OpKind::kWrite;
       op.key = DrawKey(rng, w);
-      op.size = DrawSize(rng, w, page_size);
+      op.size = v.savepoints > 0 && rng.Chance(1, 2) ? MultiPageSize(rng, w, page_size)
+                                                     : DrawSize(rng, w, page_size);
       break;
     case kPDelete: op.kind = OpKind::kDelete; op.key = DrawKey(rng, w); break;
     case kPScan: op.kind = OpKind::kScan; break;
     case kPEnd:
       op.kind = rng.Chance(3, 4) ? OpKind::kCommit : OpKind::kRollback;
       v.in_txn = false;
+      EndSavepoints(v);
       break;
+    case kPSavepoint: return DrawSavepointOp(rng, true, v);
+    case kPSavepointEnd: return DrawSavepointOp(rng, false, v);
+    case kPVacuum: op.kind = OpKind::kVacuum; break;
     case kPCheckpoint:
       op.kind = OpKind::kCheckpoint;
       op.checkpoint = DrawCheckpoint(rng, w);
@@ -142,6 +209,7 @@ Op DrawOrdinaryOp(Rng& rng, const Swarm& w, uint32_t page_size, WorkerView& v) {
       op.kind = OpKind::kClose;
       v.open = false;
       v.in_txn = false;
+      EndSavepoints(v);
       break;
   }
   return op;
@@ -235,6 +303,9 @@ Schedule Generate(uint64_t seed, const GenOptions& options) {
   const int workers = std::clamp(options.workers, 1, kMaxWorkers);
   for (int i = 0; i < workers; ++i) s.workers.push_back(Worker{"w" + std::to_string(i + 1)});
   const Swarm swarm = DrawSwarm(rng);
+  // Savepoint nests want a small cache, so that rolled-back work was spilled
+  // to the WAL before ROLLBACK TO undoes it (SQLite keeps at least 10 pages).
+  if (swarm.weight[kPSavepoint] > 0 && rng.Chance(1, 2)) s.config.cache_size = 10;
   std::vector<WorkerView> views(workers);
   CastRoles(rng, options, views);
   const int sidecar = views.back().role == Role::kSidecar ? workers - 1 : -1;

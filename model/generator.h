@@ -2,7 +2,9 @@
 // std::*_distribution). Swarm testing: each schedule enables a random subset
 // of op kinds with random weights, mixes a hot key set with a cold one,
 // skews value sizes (one small row .. multi-page values), draws its config
-// (wal_autocheckpoint from off to 1 frame), and casts workers in roles (an
+// (wal_autocheckpoint from off to 1 frame), draws savepoint nests around
+// multi-page writes (with a small cache_size: spilled before rolled back) and
+// VACUUM, and casts workers in roles (an
 // ordinary worker, a long-lived reader pinning a snapshot, a backup or
 // replication sidecar), so that campaigns cover corners a fixed mix would not.
 #pragma once

@@ -35,6 +35,9 @@ void BeginSnapshot(State& st, int c) {
   conn.snap_hdr = st.hdr;
   conn.mark = st.wal.backfilled == st.wal.mx ? kSlot0 : st.wal.mx;
   conn.txn = TxnState::kRead;
+  for (Savepoint& sp : conn.savepoints) {  // opened before any snapshot
+    if (!sp.view) sp.view = conn.view;
+  }
 }
 
 void EndTxn(State& st, int c) {
@@ -45,6 +48,8 @@ void EndTxn(State& st, int c) {
   conn.view.clear();
   conn.dirty = false;
   conn.may_restart = false;
+  conn.savepoints.clear();  // COMMIT, ROLLBACK and close end every savepoint
+  conn.savepoint_txn = false;
 }
 
 // walRestartLog: a writer whose snapshot read the db file only (read-lock 0)
@@ -220,6 +225,80 @@ Outcomes Begin(State st, int c, BeginMode mode) {
   return {Plain(code, std::move(st))};
 }
 
+// ---- Savepoints and VACUUM (vdbe.c OP_Savepoint, vacuum.c sqlite3RunVacuum;
+// the rules are listed in model/README.md) ----
+
+// The newest open savepoint called `name` (OP_Savepoint searches newest
+// first), or -1.
+int FindSavepoint(const Conn& conn, const std::string& name) {
+  for (int i = static_cast<int>(conn.savepoints.size()) - 1; i >= 0; --i) {
+    if (conn.savepoints[static_cast<size_t>(i)].name == name) return i;
+  }
+  return -1;
+}
+
+// SAVEPOINT: outside a transaction it turns autocommit off as BEGIN DEFERRED
+// does (no lock, no snapshot: the statement has no OP_Transaction) and is
+// the "transaction savepoint". Never fails here.
+Outcomes OpenSavepoint(State st, int c, const std::string& name) {
+  Conn& conn = st.conns[c];
+  if (!conn.explicit_txn) {
+    conn.explicit_txn = true;
+    conn.txn = TxnState::kBegun;
+    conn.savepoint_txn = true;
+  }
+  Savepoint sp{name, std::nullopt};
+  if (HoldsSnapshot(conn)) sp.view = conn.view;
+  conn.savepoints.push_back(std::move(sp));
+  return {Plain(rc::kOk, std::move(st))};
+}
+
+// RELEASE: drops the savepoint and every newer one; releasing the
+// transaction savepoint commits (as COMMIT). Unknown name: ERROR, no effect.
+Outcomes ReleaseSavepoint(const Schedule& s, State st, int c, const std::string& name) {
+  Conn& conn = st.conns[c];
+  const int i = FindSavepoint(conn, name);
+  if (i < 0) return {Plain(rc::kError, std::move(st))};
+  if (i == 0 && conn.savepoint_txn) {
+    if (conn.txn == TxnState::kWrite) return Commit(s, std::move(st), c);
+    EndTxn(st, c);
+    return {Plain(rc::kOk, std::move(st))};
+  }
+  conn.savepoints.resize(static_cast<size_t>(i));
+  return {Plain(rc::kOk, std::move(st))};
+}
+
+// ROLLBACK TO: undoes the connection's writes back to the savepoint, drops
+// the newer savepoints and keeps this one, the transaction, its locks and
+// its snapshot. The pager stays in its writer state, so a transaction that
+// changed a page still commits frames (sqlite3PagerCommitPhaseOne writes
+// page 1 when nothing is dirty): `dirty` and `may_restart` stay.
+Outcomes RollbackToSavepoint(State st, int c, const std::string& name) {
+  Conn& conn = st.conns[c];
+  const int i = FindSavepoint(conn, name);
+  if (i < 0) return {Plain(rc::kError, std::move(st))};
+  conn.savepoints.resize(static_cast<size_t>(i) + 1);
+  const Savepoint& sp = conn.savepoints.back();
+  if (HoldsSnapshot(conn) && sp.view) conn.view = *sp.view;
+  return {Plain(rc::kOk, std::move(st))};
+}
+
+// VACUUM: ERROR inside a transaction (autocommit off); else a write
+// transaction on main (sqlite3BtreeBeginTrans(pMain, 2): in WAL mode the
+// WAL write lock, BUSY if another connection holds it; other readers do not
+// block it) that rewrites every page and commits: the table is unchanged,
+// the log grows by a commit, the header changes, the auto-checkpoint may run.
+Outcomes Vacuum(const Schedule& s, State st, int c) {
+  if (st.conns[c].explicit_txn) return {Plain(rc::kError, std::move(st))};
+  const int code = AcquireWrite(st, c);
+  if (code != rc::kOk) return {Plain(code, std::move(st))};
+  st.conns[c].dirty = true;
+  if (RestartPossible(st, c)) st.conns[c].may_restart = true;
+  return Commit(s, std::move(st), c);
+}
+
+// ---- end of savepoints and VACUUM ----
+
 Outcomes Close(State st, int c) {
   std::vector<State> states = Rollback(std::move(st), c);
   for (auto& s : states) s.conns[c].open = false;
@@ -348,6 +427,14 @@ Outcomes ApplyOp(const Schedule& s, const State& state, int64_t step_index, cons
     case OpKind::kClose:
     case OpKind::kKill:  // a dead process's locks go; its transaction is lost
       return Close(state, c);
+    case OpKind::kSavepoint:
+      return OpenSavepoint(state, c, op.name);
+    case OpKind::kRelease:
+      return ReleaseSavepoint(s, state, c, op.name);
+    case OpKind::kRollbackTo:
+      return RollbackToSavepoint(state, c, op.name);
+    case OpKind::kVacuum:
+      return Vacuum(s, state, c);
     case OpKind::kKillAt:
     case OpKind::kOpen:
     case OpKind::kPowerLoss:
@@ -362,6 +449,7 @@ bool IsKillable(OpKind k) {
   switch (k) {
     case OpKind::kBegin: case OpKind::kRead: case OpKind::kWrite: case OpKind::kDelete:
     case OpKind::kScan: case OpKind::kCommit: case OpKind::kRollback: case OpKind::kCheckpoint:
+    case OpKind::kSavepoint: case OpKind::kRelease: case OpKind::kRollbackTo: case OpKind::kVacuum:
       return true;
     default:
       return false;
@@ -398,7 +486,9 @@ Outcomes Killed(const Schedule& s, const State& state, int64_t step_index, const
   std::vector<State> effects{state};
   for (Outcome& o : ApplyOp(s, state, step_index, step, rules)) {
     State& done = o.next;
-    if (done.committed != state.committed) {
+    // A commit: the table changed, or the log grew by a commit whose table
+    // equals the old one (VACUUM; a write undone in the same transaction).
+    if (done.committed != state.committed || done.wal.mx != state.wal.mx) {
       State orphaned = state;
       orphaned.orphan = done.committed;
       if (done.wal.base != state.wal.base) {

@@ -32,6 +32,16 @@ enum class TxnState : uint8_t {
 // file only and holds read-lock 0, which blocks every backfill).
 inline constexpr int64_t kSlot0 = -1;
 
+// One open savepoint (SAVEPOINT name): what ROLLBACK TO restores. `view` is
+// the connection's view (snapshot + own writes) when it was opened, or
+// nothing when no snapshot existed yet; then the snapshot taken later is
+// the view (no own write can precede a snapshot).
+struct Savepoint {
+  std::string name;
+  std::optional<Table> view;
+  auto operator<=>(const Savepoint&) const = default;
+};
+
 struct Conn {
   bool open = true;
   TxnState txn = TxnState::kNone;
@@ -42,6 +52,8 @@ struct Conn {
   bool dirty = false;          // kWrite: some page changed
   bool may_restart = false;    // kWrite: a spill may have restarted the log
   bool armed = false;          // `kill at`: its next op may die at an event
+  std::vector<Savepoint> savepoints;  // open savepoints, oldest first
+  bool savepoint_txn = false;  // the oldest savepoint began the transaction
   auto operator<=>(const Conn&) const = default;
 };
 

@@ -14,6 +14,7 @@ bool MayBeTransientlyBusy(OpKind k) {
     case OpKind::kScan:
     case OpKind::kCheckpoint:
     case OpKind::kOpen:
+    case OpKind::kVacuum:  // takes the write lock as a write does
       return true;
     default:
       return false;

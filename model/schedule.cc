@@ -48,6 +48,10 @@ const char* ToString(OpKind k) {
     case OpKind::kKill: return "kill";
     case OpKind::kKillAt: return "kill-at";  // printed as "kill at EVENT K"
     case OpKind::kPowerLoss: return "power-loss";
+    case OpKind::kSavepoint: return "savepoint";
+    case OpKind::kRelease: return "release";
+    case OpKind::kRollbackTo: return "rollback-to";
+    case OpKind::kVacuum: return "vacuum";
   }
   return "?";
 }

@@ -63,11 +63,20 @@ enum class OpKind {
   kPowerLoss,   // every worker dies, files revert to their durable image plus
                 // a subset (chosen by `seed`) of later writes, torn at
                 // sector_size; then every worker reopens (recovery)
+  // Savepoints and VACUUM (appended: the kinds above keep their numbers,
+  // which the wire and the fuzz codec carry).
+  kSavepoint,   // name: SAVEPOINT name (outside BEGIN: starts a deferred txn)
+  kRelease,     // name: RELEASE name (the outermost outside BEGIN commits)
+  kRollbackTo,  // name: ROLLBACK TO name (the txn and the savepoint stay)
+  kVacuum,      // VACUUM (ERROR inside a transaction)
 };
 
 inline constexpr uint32_t kMinValueSize = 16;
 inline constexpr uint32_t kMaxValueSize = 1u << 20;
 inline constexpr int64_t kMaxKey = 1'000'000;
+// A savepoint name: [a-z][a-z0-9_]{0,15} (SQLite compares names
+// case-insensitively; the format admits lower case only).
+inline constexpr size_t kMaxSavepointName = 16;
 
 struct Op {
   OpKind kind = OpKind::kScan;
@@ -78,6 +87,7 @@ struct Op {
   EventKind event = EventKind::kWrite;  // kKillAt
   uint32_t ordinal = 0;                 // kKillAt: 1-based
   uint64_t seed = 0;                    // kPowerLoss: which unsynced writes survive
+  std::string name;                     // kSavepoint, kRelease, kRollbackTo
   bool operator==(const Op&) const = default;
 };
 

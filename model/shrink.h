@@ -4,6 +4,10 @@
 // same way" is harness/coordinator/shrinker.h's job. Every transform keeps the schedule's
 // config.defect and its other metadata (expect lines), and returns a schedule
 // that satisfies Validate() whenever its input did, except where noted.
+// Validity never depends on which savepoints are open: dropping a
+// `savepoint` step leaves its `release`/`rollback-to` valid, and the model
+// predicts them as SQLite runs them ("no such savepoint": ERROR), so the
+// replay judges the candidate like any other.
 #pragma once
 
 #include <cstddef>

@@ -31,7 +31,7 @@ TEST(Generator, PinnedOutputForSeed42) {
   const std::string text = PrintSchedule(Generate(42, GenOptions{.workers = 3, .steps = 40}));
   uint64_t h = 0xCBF29CE484222325ull;
   for (unsigned char c : text) h = (h ^ c) * 0x100000001B3ull;
-  EXPECT_EQ(h, 13544244507890997004ull) << text;
+  EXPECT_EQ(h, 11889758638528928479ull) << text;  // changed with savepoints and VACUUM
 }
 
 // The last worker's steps follow the sidecar cycle begin, scan, commit,

@@ -72,7 +72,8 @@ inline rc::Gen<model::Op> GenOp() {
                                 OpKind::kDelete, OpKind::kScan, OpKind::kCommit,
                                 OpKind::kRollback, OpKind::kCheckpoint, OpKind::kClose,
                                 OpKind::kOpen, OpKind::kKill, OpKind::kKillAt,
-                                OpKind::kPowerLoss);
+                                OpKind::kPowerLoss, OpKind::kSavepoint, OpKind::kRelease,
+                                OpKind::kRollbackTo, OpKind::kVacuum);
     switch (op.kind) {
       case OpKind::kBegin:
         op.begin = *rc::gen::element(BeginMode::kDeferred, BeginMode::kImmediate,
@@ -95,6 +96,11 @@ inline rc::Gen<model::Op> GenOp() {
         break;
       case OpKind::kPowerLoss:
         op.seed = *rc::gen::arbitrary<uint64_t>();
+        break;
+      case OpKind::kSavepoint:
+      case OpKind::kRelease:
+      case OpKind::kRollbackTo:
+        op.name = *rc::gen::element<std::string>("a", "sp_1", "select", "z234567890123456");
         break;
       default:
         break;

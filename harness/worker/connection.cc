@@ -167,7 +167,11 @@ Observation Connection::Execute(const model::Op& op, int64_t step_index) {
     case OpKind::kDelete: return Modify(op, step_index);
     case OpKind::kCheckpoint: return Checkpoint(op.checkpoint);
     case OpKind::kClose: Close(); break;
-    case OpKind::kOpen: break;
+    case OpKind::kSavepoint:
+    case OpKind::kRelease:
+    case OpKind::kRollbackTo:
+    case OpKind::kVacuum: o.rc = SavepointOrVacuum(op); break;
+    default: break;  // kOpen above; kill, kill at and power loss are the backend's
   }
   return o;
 }
@@ -206,6 +210,19 @@ Observation Connection::Modify(const model::Op& op, int64_t step_index) {
     o.rc = StepAll(delete_);
   }
   return o;
+}
+
+// The SQL of the savepoint ops and VACUUM. Names are [a-z][a-z0-9_]* (the
+// format checks), quoted so that a keyword is a valid name.
+int Connection::SavepointOrVacuum(const model::Op& op) {
+  std::string sql;
+  switch (op.kind) {
+    case OpKind::kSavepoint: sql = "SAVEPOINT \"" + op.name + "\""; break;
+    case OpKind::kRelease: sql = "RELEASE \"" + op.name + "\""; break;
+    case OpKind::kRollbackTo: sql = "ROLLBACK TO \"" + op.name + "\""; break;
+    default: sql = "VACUUM"; break;
+  }
+  return Exec(sql.c_str());
 }
 
 Observation Connection::Checkpoint(model::CheckpointMode mode) {

@@ -60,6 +60,7 @@ class Connection {
   model::Observation Query(const model::Op& op);
   model::Observation Modify(const model::Op& op, int64_t step_index);
   model::Observation Checkpoint(model::CheckpointMode mode);
+  int SavepointOrVacuum(const model::Op& op);  // savepoint, release, rollback-to, vacuum
 
   std::string path_;
   model::Config config_;

@@ -126,7 +126,7 @@ model::Config GetConfig(Decoder& d) {
 void Put(Encoder& e, const model::Op& op) {
   e.U64(static_cast<uint64_t>(op.kind)).I64(op.key).U64(op.size)
       .U64(static_cast<uint64_t>(op.begin)).U64(static_cast<uint64_t>(op.checkpoint))
-      .U64(static_cast<uint64_t>(op.event)).U64(op.ordinal).U64(op.seed);
+      .U64(static_cast<uint64_t>(op.event)).U64(op.ordinal).U64(op.seed).Str(op.name);
 }
 
 model::Op GetOp(Decoder& d) {
@@ -139,6 +139,7 @@ model::Op GetOp(Decoder& d) {
   op.event = static_cast<model::EventKind>(d.U64());
   op.ordinal = static_cast<uint32_t>(d.U64());
   op.seed = d.U64();
+  op.name = d.Str();
   return op;
 }
 
