@@ -48,7 +48,8 @@ constexpr Defect kDefects[] = {Defect::kNone,      Defect::kCanary,       Defect
 constexpr EventKind kEventKinds[] = {
     EventKind::kWrite,   EventKind::kSync,       EventKind::kTruncate, EventKind::kLock,
     EventKind::kUnlock,  EventKind::kShmLock,    EventKind::kShmBarrier,
-    EventKind::kShmMap,  EventKind::kFileControl, EventKind::kSleep};
+    EventKind::kShmMap,  EventKind::kFileControl, EventKind::kSleep,   EventKind::kRead,
+    EventKind::kFileSize, EventKind::kCheckReservedLock, EventKind::kFetch, EventKind::kUnfetch};
 constexpr uint32_t kMaxOrdinal = 1'000'000;
 constexpr int64_t kMaxJournalSizeLimit = 1'000'000'000;
 

@@ -26,10 +26,11 @@ enum class CheckpointMode { kPassive, kFull, kRestart, kTruncate };
 // private copy of the wal-index (an incoherent shared-memory mapping).
 enum class Defect { kNone, kCanary, kFsyncLies, kNoLocking, kMixedLocking, kPrivateShm };
 
-// The VFS events a kill can be aimed at (same order as harness::VfsEvent).
+// The VFS events a kill can be aimed at (same order as harness::VfsEvent;
+// append only).
 enum class EventKind {
   kWrite, kSync, kTruncate, kLock, kUnlock, kShmLock, kShmBarrier, kShmMap,
-  kFileControl, kSleep,
+  kFileControl, kSleep, kRead, kFileSize, kCheckReservedLock, kFetch, kUnfetch,
 };
 
 struct Config {
