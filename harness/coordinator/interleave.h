@@ -12,6 +12,11 @@
 // in flight and that step is not a power loss (a barrier: it runs when every
 // earlier step has finished, with nothing in flight). A worker paused at
 // xSleep waits for others: it is eligible only when no non-sleeping worker is.
+// That covers both of SQLite's waiting loops: walTryBeginRead's retries and,
+// with `config busy_timeout N`, the busy handler's sleeps between attempts
+// at a lock (sqliteDefaultBusyCallback), so a waiting worker is re-run only
+// once every awake worker has paused or finished, and it gives up (BUSY)
+// only when nobody else could move.
 // Every slice is bounded (harness/backend/fork_backend.cc) and so is the number of
 // slices per schedule (kMaxSlicesPerStep per step): hitting that bound is a
 // harness error named "livelock", never a hang.
