@@ -12,6 +12,7 @@
 
 #include "harness/backend/fork_backend.h"
 #include "harness/backend/inproc_backend.h"
+#include "harness/coordinator/campaign.h"
 #include "harness/coordinator/runner.h"
 #include "harness/worker/connection.h"
 #include "harness/worker/vfs_shim.h"
@@ -266,6 +267,29 @@ TEST(ConnectionSettingsTest, GeneratorDrawsSettingsAndBusyTimeoutOnlyWhenAsked) 
   EXPECT_EQ(ckpts.size(), 2u);
   EXPECT_GE(busy.size(), 4u);
   EXPECT_TRUE(busy.count(0));
+}
+
+// Campaigns draw busy_timeout only under a fine-grained policy, and a pinned
+// value (harvey fuzz --busy-timeout, --mmap-size, --checkpoint-on-close) wins.
+TEST(ConnectionSettingsTest, CampaignsDrawBusyTimeoutOnlyWhenFineGrained) {
+  harness::CampaignSpec op;
+  harness::CampaignSpec pct = op;
+  ASSERT_EQ(model::ParsePolicy("pct:3", &pct.policy), "");
+  harness::CampaignSpec pinned = pct;
+  pinned.busy_timeout = 7;
+  pinned.mmap_size = 4096;
+  pinned.checkpoint_on_close = false;
+  std::set<int32_t> drawn;
+  for (uint64_t i = 0; i < 60; ++i) {
+    EXPECT_EQ(harness::CampaignSchedule(op, i).config.busy_timeout, 0);
+    drawn.insert(harness::CampaignSchedule(pct, i).config.busy_timeout);
+    const model::Config c = harness::CampaignSchedule(pinned, i).config;
+    EXPECT_EQ(c.busy_timeout, 7);
+    EXPECT_EQ(c.mmap_size, 4096);
+    EXPECT_FALSE(c.checkpoint_on_close);
+    EXPECT_EQ(harness::CampaignSchedule(op, i).steps, harness::CampaignSchedule(pct, i).steps);
+  }
+  EXPECT_GE(drawn.size(), 3u);
 }
 
 }  // namespace
