@@ -15,6 +15,8 @@
 #include "harness/coordinator/campaign.h"
 #include "harness/coordinator/runner.h"
 #include "harness/worker/connection.h"
+#include "harness/worker/durability.h"
+#include "harness/os/files.h"
 #include "harness/worker/vfs_shim.h"
 #include "model/format.h"
 #include "model/generator.h"
@@ -212,6 +214,38 @@ TEST(ConnectionSettingsTest, MmapSizeReadsThroughFetch) {
     Events ev;
     ASSERT_EQ(b.Execute(model::Op{.kind = model::OpKind::kScan}, 21).rc, SQLITE_OK);
     EXPECT_EQ(ev.Count(harness::VfsEvent::kFetch) > 0, mmap > 0);
+  }
+}
+
+// With mmap_size>0 a checkpoint that grows the database announces the size
+// (SQLITE_FCNTL_SIZE_HINT) and the unix VFS ftruncates the file up to it,
+// outside xTruncate: the power-loss bookkeeping must still see the growth
+// (a pending size change), or a power loss would model a shorter file.
+TEST(ConnectionSettingsTest, MmapSizeHintGrowthIsRecordedForPowerLoss) {
+  auto scratch = MakeScratch();
+  const std::string db = scratch->path() + "/harvey.db";
+  for (int64_t mmap : {int64_t{0}, int64_t{64} << 20}) {
+    SCOPED_TRACE(mmap);
+    harness::RemoveDatabase(db);
+    harness::SetDurabilityTracking(true);
+    model::Config config;
+    config.mmap_size = mmap;
+    config.synchronous = model::Synchronous::kOff;  // no sync: the growth stays pending
+    ASSERT_EQ(harness::CreateDatabase(db, config), "");
+    harness::Connection a;
+    ASSERT_EQ(a.Reset(db, config, 0), "");
+    for (int k = 0; k < 20; ++k) {
+      ASSERT_EQ(a.Execute(model::Op{.kind = model::OpKind::kWrite, .key = k, .size = 3000}, k).rc, SQLITE_OK);
+    }
+    ASSERT_EQ(a.Execute(model::Op{.kind = model::OpKind::kCheckpoint}, 20).rc, SQLITE_OK);
+    std::string pending;
+    harness::ReadWholeFile(db + ".pending", &pending);
+    // The checkpoint's records: with mmap, the growth first; then the page
+    // writes and the truncate to the final size (sqlite3OsTruncate), as without.
+    ASSERT_FALSE(pending.empty());
+    EXPECT_EQ(pending[0] == 'T', mmap > 0) << "a checkpoint with mmap grows the file by ftruncate first";
+    a.Kill();
+    harness::SetDurabilityTracking(false);
   }
 }
 
