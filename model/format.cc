@@ -50,17 +50,20 @@ constexpr Defect kDefects[] = {Defect::kNone,      Defect::kCanary,       Defect
 constexpr EventKind kEventKinds[] = {
     EventKind::kWrite,   EventKind::kSync,       EventKind::kTruncate, EventKind::kLock,
     EventKind::kUnlock,  EventKind::kShmLock,    EventKind::kShmBarrier,
-    EventKind::kShmMap,  EventKind::kFileControl, EventKind::kSleep};
+    EventKind::kShmMap,  EventKind::kFileControl, EventKind::kSleep,   EventKind::kRead,
+    EventKind::kFileSize, EventKind::kCheckReservedLock, EventKind::kFetch, EventKind::kUnfetch};
 constexpr uint32_t kMaxOrdinal = 1'000'000;
 constexpr int64_t kMaxJournalSizeLimit = 1'000'000'000;
+constexpr int64_t kMaxMmapSize = 0x7fff0000;  // SQLITE_MAX_MMAP_SIZE of Debian and the amalgamations
+constexpr int64_t kMaxBusyTimeout = 60'000;
 
 enum ConfigKey {
   kPageSize, kSynchronous, kWalAutocheckpoint, kCacheSize, kSeed, kDefect, kSectorSize,
-  kJournalSizeLimit, kNumConfigKeys
+  kJournalSizeLimit, kMmapSize, kCheckpointOnClose, kBusyTimeout, kNumConfigKeys
 };
 constexpr std::string_view kConfigNames[kNumConfigKeys] = {
     "page_size", "synchronous", "wal_autocheckpoint", "cache_size", "seed", "defect",
-    "sector_size", "journal_size_limit"};
+    "sector_size", "journal_size_limit", "mmap_size", "checkpoint_on_close", "busy_timeout"};
 
 template <typename E, size_t N>
 bool Lookup(const E (&values)[N], std::string_view keyword, E* out) {
@@ -371,7 +374,7 @@ std::string Parser::ConfigLine(const Tokens& tok) {
   if (key < 0) {
     return "unknown config key " + Quote(tok[1]) +
            " (want page_size, synchronous, wal_autocheckpoint, cache_size, seed, defect, "
-           "sector_size or journal_size_limit)";
+           "sector_size, journal_size_limit, mmap_size, checkpoint_on_close or busy_timeout)";
   }
   if (config_line_[key] != 0) {
     return "duplicate config key " + Quote(tok[1]) + " (already set on line " +
@@ -442,6 +445,26 @@ std::string Parser::ConfigValue(ConfigKey key, std::string_view value) {
         return e;
       }
       c.journal_size_limit = v;
+      return "";
+    case kMmapSize:
+      if (!ParseInt(value, &v)) {
+        return "bad mmap_size " + Quote(value) + " (want bytes in 0..2147418112)";
+      }
+      if (auto e = CheckRange("mmap_size", v, 0, kMaxMmapSize); !e.empty()) return e;
+      c.mmap_size = v;
+      return "";
+    case kCheckpointOnClose:
+      if (value == "on" || value == "off") {
+        c.checkpoint_on_close = value == "on";
+        return "";
+      }
+      return "bad checkpoint_on_close " + Quote(value) + " (want on or off)";
+    case kBusyTimeout:
+      if (!ParseInt(value, &v)) {
+        return "bad busy_timeout " + Quote(value) + " (want milliseconds in 0..60000)";
+      }
+      if (auto e = CheckRange("busy_timeout", v, 0, kMaxBusyTimeout); !e.empty()) return e;
+      c.busy_timeout = static_cast<int32_t>(v);
       return "";
     case kNumConfigKeys:
       break;
@@ -685,6 +708,9 @@ std::string PrintSchedule(const Schedule& s) {
   if (c.journal_size_limit != -1) {
     out += "config journal_size_limit " + std::to_string(c.journal_size_limit) + "\n";
   }
+  if (c.mmap_size != 0) out += "config mmap_size " + std::to_string(c.mmap_size) + "\n";
+  if (!c.checkpoint_on_close) out += "config checkpoint_on_close off\n";
+  if (c.busy_timeout != 0) out += "config busy_timeout " + std::to_string(c.busy_timeout) + "\n";
   for (const Worker& w : s.workers) {
     out += "worker " + w.name + (w.boundary.empty() ? "" : " " + w.boundary) + "\n";
   }
@@ -757,6 +783,10 @@ std::string Validate(const Schedule& s) {
   if (c.sector_size != 512 && c.sector_size != 4096) return "config: sector_size must be 512 or 4096";
   if (auto e = CheckRange("journal_size_limit", c.journal_size_limit, -1, kMaxJournalSizeLimit);
       !e.empty()) {
+    return "config: " + e;
+  }
+  if (auto e = CheckRange("mmap_size", c.mmap_size, 0, kMaxMmapSize); !e.empty()) return "config: " + e;
+  if (auto e = CheckRange("busy_timeout", c.busy_timeout, 0, kMaxBusyTimeout); !e.empty()) {
     return "config: " + e;
   }
 

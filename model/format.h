@@ -13,6 +13,10 @@
 //                                   private-wal-index; printed if not none)
 //   config sector_size 512         (512 | 4096; printed if not 4096)
 //   config journal_size_limit 0    (-1..1000000000 bytes; -1 = no limit; printed if not -1)
+//   config mmap_size 65536         (PRAGMA mmap_size, 0..2147418112 bytes; printed if not 0)
+//   config checkpoint_on_close off (on | off: the last close checkpoints and deletes the
+//                                   -wal, SQLite's default; printed if off)
+//   config busy_timeout 100        (PRAGMA busy_timeout, 0..60000 ms; printed if not 0)
 //   worker w1                      (name: [a-z][a-z0-9_]{0,15}; 1..8 workers)
 //   worker w2 oci                  (optional placement: where this worker runs,
 //                                   [a-z][a-z0-9_-]{0,15}; default: the run's --boundary)
@@ -30,7 +34,8 @@
 //   w1 kill                        (SIGKILL the worker now; `w1 open` restarts it)
 //   w1 kill at sync 2              (kill at the 2nd `sync` event of w1's next op;
 //                                   events: write sync truncate lock unlock
-//                                   shm-lock shm-barrier shm-map file-control sleep)
+//                                   shm-lock shm-barrier shm-map file-control sleep
+//                                   read file-size check-reserved-lock fetch unfetch)
 //   w1 power-loss 77               (every worker dies; the seed picks which
 //                                   unsynced writes survive; all reopen)
 //   w1 savepoint sp1               (SAVEPOINT; name: [a-z][a-z0-9_]{0,15};
@@ -50,7 +55,8 @@
 // comment "# ..." is allowed on any line.
 //
 // Print() emits the expect lines first, then every config key (defect,
-// sector_size and journal_size_limit only when not default), the workers,
+// sector_size, journal_size_limit, mmap_size, checkpoint_on_close and
+// busy_timeout only when not default), the workers,
 // their sqlite lines (when set), then the steps, so Parse(Print(s)) == s for
 // every valid s.
 #pragma once

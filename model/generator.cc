@@ -79,6 +79,24 @@ Config DrawConfig(Rng& rng, uint64_t seed) {
   return c;
 }
 
+// The connection settings of GenOptions::draw_settings, from their own
+// stream. mmap_size: 0 (xRead only), 2 or 16 pages (the database is larger
+// once it holds a few rows: reads past the mapping go through xRead), or
+// 64 MiB (the whole database mapped).
+void DrawConnectionSettings(uint64_t seed, const GenOptions& o, Config& c) {
+  Rng rng(seed ^ 0x5E771465C0FFEEull);
+  if (o.draw_settings) {
+    static constexpr int64_t kMmapPages[] = {0, 0, 0, 2, 16, -1};
+    const int64_t pages = kMmapPages[rng.Below(std::size(kMmapPages))];
+    c.mmap_size = pages < 0 ? int64_t{64} << 20 : pages * c.page_size;
+    c.checkpoint_on_close = !rng.Chance(1, 4);
+  }
+  if (o.draw_busy_timeout) {
+    static constexpr int32_t kBusyMs[] = {0, 0, 0, 1, 10, 100, 2000};
+    c.busy_timeout = kBusyMs[rng.Below(std::size(kBusyMs))];
+  }
+}
+
 // An index drawn with probability proportional to weight[i], among the i
 // whose bit is set in allowed_mask; `fallback` when all those weights are 0.
 template <size_t N>
@@ -300,6 +318,7 @@ Schedule Generate(uint64_t seed, const GenOptions& options) {
   Rng rng(seed);
   Schedule s;
   s.config = DrawConfig(rng, seed);
+  DrawConnectionSettings(seed, options, s.config);
   const int workers = std::clamp(options.workers, 1, kMaxWorkers);
   for (int i = 0; i < workers; ++i) s.workers.push_back(Worker{"w" + std::to_string(i + 1)});
   const Swarm swarm = DrawSwarm(rng);

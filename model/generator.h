@@ -24,6 +24,16 @@ struct GenOptions {
   // pins a snapshot for many steps. At least one worker stays ordinary.
   uint32_t sidecar_percent = 30;
   uint32_t pinning_reader_percent = 30;
+  // Connection settings as applications use them, drawn per schedule from
+  // a stream of their own (so turning them on or off keeps a seed's ops):
+  // mmap_size (0 half the time, else a few pages, below the database, or
+  // 64 MiB, above it) and checkpoint_on_close (on 3 times in 4). false:
+  // SQLite's defaults (mmap_size 0, checkpoint-on-close on).
+  bool draw_settings = true;
+  // Also draw busy_timeout (0 half the time, else 1..2000 ms): for
+  // fine-grained campaigns, where a busy worker yields at xSleep; op-level
+  // campaigns keep 0 (one worker runs at a time, so waiting only burns sleeps).
+  bool draw_busy_timeout = false;
 };
 
 // The same (seed, options) gives the same schedule on every platform.

@@ -299,10 +299,44 @@ Outcomes Vacuum(const Schedule& s, State st, int c) {
 
 // ---- end of savepoints and VACUUM ----
 
+// A connection going away without closing (a kill): its transaction rolls
+// back (a process's locks and its open transaction vanish).
 Outcomes Close(State st, int c) {
   std::vector<State> states = Rollback(std::move(st), c);
   for (auto& s : states) s.conns[c].open = false;
   return FromStates(rc::kOk, std::move(states));
+}
+
+// Checkpoint-on-close (sqlite3PagerClose -> sqlite3WalClose): unless the
+// connection runs with SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, a closing
+// connection tries an EXCLUSIVE lock on the database file. Every open
+// WAL-mode connection holds SHARED from its first read on (pager_unlock
+// keeps it in WAL mode), and a connection is opened with pragmas that read,
+// so it gets the lock exactly when no other connection is open. Then, in
+// WAL exclusive mode (no other reader can hold a mark), it runs a PASSIVE
+// checkpoint, which backfills the whole log as the wal-index knows it and
+// syncs, and deletes the -wal and the wal-index (no PERSIST_WAL here): a
+// killed commit's frames past mxFrame (an orphan) go with the -wal. The
+// next connection starts a new log. With another connection open it does
+// nothing. Exact (no looseness).
+void LastCloseCheckpoint(const Schedule& s, State& st, int c) {
+  if (!s.config.checkpoint_on_close) return;
+  for (int i = 0; i < static_cast<int>(st.conns.size()); ++i) {
+    if (i != c && st.conns[i].open) return;
+  }
+  Checkpoint(s, st, c, CheckpointMode::kPassive);
+  st.wal.backfilled = st.wal.mx;
+  st.wal.base = st.wal.mx;
+  st.hdr++;
+  st.orphan.reset();
+}
+
+// The `close` op: a close (rollback, as a kill) then, as the last
+// connection, the checkpoint-on-close.
+Outcomes CloseOp(const Schedule& s, State st, int c) {
+  Outcomes out = Close(std::move(st), c);
+  for (Outcome& o : out) LastCloseCheckpoint(s, o.next, c);
+  return out;
 }
 
 }  // namespace
@@ -425,6 +459,7 @@ Outcomes ApplyOp(const Schedule& s, const State& state, int64_t step_index, cons
       return {Plain(code, std::move(st))};
     }
     case OpKind::kClose:
+      return CloseOp(s, state, c);
     case OpKind::kKill:  // a dead process's locks go; its transaction is lost
       return Close(state, c);
     case OpKind::kSavepoint:
@@ -585,7 +620,7 @@ std::vector<Outcome> Apply(const Schedule& s, const State& state, int64_t step_i
   return out;
 }
 
-std::vector<State> CloseAll(const Schedule& /*s*/, const State& state) {
+std::vector<State> CloseAll(const Schedule& s, const State& state) {
   std::vector<State> states{state};
   for (int c = 0; c < static_cast<int>(state.conns.size()); ++c) {
     std::vector<State> next;
@@ -594,7 +629,7 @@ std::vector<State> CloseAll(const Schedule& /*s*/, const State& state) {
         next.push_back(st);
         continue;
       }
-      for (Outcome& o : Close(st, c)) next.push_back(std::move(o.next));
+      for (Outcome& o : CloseOp(s, st, c)) next.push_back(std::move(o.next));
     }
     states = std::move(next);
   }

@@ -136,8 +136,9 @@ void Canonicalize(State& st);
 // are intact in the log (an orphan) becomes visible.
 void Recover(State& st);
 
-// The states after every worker's connection is closed and a fresh
-// connection recovered the wal-index (end of schedule).
+// The states after every worker's connection is closed (the last one
+// checkpointing and deleting the log unless `checkpoint_on_close off`) and
+// a fresh connection recovered the wal-index (end of schedule).
 std::vector<State> CloseAll(const Schedule& s, const State& state);
 
 }  // namespace harvey::model

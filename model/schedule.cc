@@ -99,6 +99,11 @@ const char* ToString(EventKind e) {
     case EventKind::kShmMap: return "shm-map";
     case EventKind::kFileControl: return "file-control";
     case EventKind::kSleep: return "sleep";
+    case EventKind::kRead: return "read";
+    case EventKind::kFileSize: return "file-size";
+    case EventKind::kCheckReservedLock: return "check-reserved-lock";
+    case EventKind::kFetch: return "fetch";
+    case EventKind::kUnfetch: return "unfetch";
   }
   return "?";
 }

@@ -26,10 +26,11 @@ enum class CheckpointMode { kPassive, kFull, kRestart, kTruncate };
 // private copy of the wal-index (an incoherent shared-memory mapping).
 enum class Defect { kNone, kCanary, kFsyncLies, kNoLocking, kMixedLocking, kPrivateShm };
 
-// The VFS events a kill can be aimed at (same order as harness::VfsEvent).
+// The VFS events a kill can be aimed at (same order as harness::VfsEvent;
+// append only).
 enum class EventKind {
   kWrite, kSync, kTruncate, kLock, kUnlock, kShmLock, kShmBarrier, kShmMap,
-  kFileControl, kSleep,
+  kFileControl, kSleep, kRead, kFileSize, kCheckReservedLock, kFetch, kUnfetch,
 };
 
 struct Config {
@@ -44,6 +45,17 @@ struct Config {
   // With a limit, the first commit after a WAL reset truncates the -wal
   // past itself, so stale frames of an older generation cannot follow it.
   int64_t journal_size_limit = -1;   // printed only when not -1
+  // Connection settings as applications use them; each default is SQLite's.
+  // PRAGMA mmap_size in bytes: 0 reads every page with xRead; N > 0 reads
+  // the first N bytes of the database through the VFS's memory mapping.
+  int64_t mmap_size = 0;             // printed only when not 0
+  // The last connection to close checkpoints and deletes the -wal (SQLite's
+  // default); false = SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE. A kill never does.
+  bool checkpoint_on_close = true;   // printed only when false
+  // PRAGMA busy_timeout in ms: 0 = no busy handler. With N > 0 a blocked
+  // lock retries, sleeping through the VFS's xSleep (a preemption point in
+  // fine-grained runs); op-level campaigns keep 0.
+  int32_t busy_timeout = 0;          // printed only when not 0
   bool operator==(const Config&) const = default;
 };
 

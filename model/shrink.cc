@@ -208,6 +208,9 @@ std::vector<Schedule> SimplerConfigs(const Schedule& s) {
   reset(&Config::synchronous);
   reset(&Config::sector_size);
   reset(&Config::journal_size_limit);
+  reset(&Config::mmap_size);
+  reset(&Config::checkpoint_on_close);
+  reset(&Config::busy_timeout);
   reset(&Config::seed);
   return out;
 }

@@ -91,7 +91,7 @@ inline rc::Gen<model::Op> GenOp() {
         op.key = *GenBounded<int64_t>(0, model::kMaxKey);
         break;
       case OpKind::kKillAt:
-        op.event = static_cast<model::EventKind>(*rc::gen::inRange(0, 10));
+        op.event = static_cast<model::EventKind>(*rc::gen::inRange(0, 15));
         op.ordinal = *GenBounded<uint32_t>(1, 1'000'000);
         break;
       case OpKind::kPowerLoss:

@@ -58,7 +58,7 @@ model::Observation InprocBackend::Execute(int worker, const model::Op& op, int64
                                           const PausePolicy* pause) {
   Connection& conn = *conns_.at(static_cast<size_t>(worker));
   if (op.kind == model::OpKind::kKill) {
-    conn.Close();
+    conn.Kill();  // a dead process does not checkpoint on its way out
     return model::Observation{};
   }
   if (op.kind == model::OpKind::kKillAt) return model::Observation{.rc = model::rc::kError};
@@ -86,7 +86,7 @@ Slice InprocBackend::ResumeOp(int worker) {
 }
 
 model::Observation InprocBackend::PowerLoss(const model::Op& op) {
-  for (auto& c : conns_) c->Close();
+  for (auto& c : conns_) c->Kill();  // power goes: nobody checkpoints
   if (std::string e = ApplyPowerLoss(db_path_, op.seed, config_.sector_size); !e.empty()) {
     return model::Observation{.rc = model::rc::kError, .recovery_problem = e};
   }

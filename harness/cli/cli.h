@@ -58,6 +58,9 @@ struct FuzzArgs {
   std::string defect = "none";  // recorded in every generated schedule
   std::string synchronous;      // "" = drawn per schedule; else off|normal|full
   int64_t journal_size_limit = -1;  // PRAGMA journal_size_limit for every schedule
+  std::optional<int64_t> mmap_size;     // unset: drawn per schedule
+  std::string checkpoint_on_close;      // "" = drawn per schedule; else on|off
+  std::optional<int32_t> busy_timeout;  // unset: drawn (fine-grained policies) or 0 (op)
   uint32_t episode_percent = 0;     // WAL-internals episodes (model/episodes.h)
   uint32_t kill_percent = 3;        // per step
   uint32_t power_loss_percent = 2;  // per step

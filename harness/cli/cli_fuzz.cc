@@ -90,6 +90,9 @@ std::string CampaignCommand(const FuzzArgs& a, uint64_t seed) {
   add(a.defect != d.defect, "--defect", a.defect);
   add(!a.synchronous.empty(), "--synchronous", a.synchronous);
   add(a.journal_size_limit != d.journal_size_limit, "--journal-size-limit", std::to_string(a.journal_size_limit));
+  add(a.mmap_size.has_value(), "--mmap-size", std::to_string(a.mmap_size.value_or(0)));
+  add(!a.checkpoint_on_close.empty(), "--checkpoint-on-close", a.checkpoint_on_close);
+  add(a.busy_timeout.has_value(), "--busy-timeout", std::to_string(a.busy_timeout.value_or(0)));
   add(a.episode_percent != d.episode_percent, "--episodes", std::to_string(a.episode_percent));
   add(a.kill_percent != d.kill_percent, "--kills", std::to_string(a.kill_percent));
   add(a.power_loss_percent != d.power_loss_percent, "--power-losses", std::to_string(a.power_loss_percent));
@@ -196,6 +199,9 @@ int CmdFuzz(const FuzzArgs& a) {
   if (a.synchronous == "normal") spec.synchronous = model::Synchronous::kNormal;
   if (a.synchronous == "full") spec.synchronous = model::Synchronous::kFull;
   spec.journal_size_limit = a.journal_size_limit;
+  spec.mmap_size = a.mmap_size;
+  if (!a.checkpoint_on_close.empty()) spec.checkpoint_on_close = a.checkpoint_on_close == "on";
+  spec.busy_timeout = a.busy_timeout;
   spec.episodes.episode_percent = a.episode_percent;
   Progress progress;
   JunitBatches junit;

@@ -77,6 +77,18 @@ int main(int argc, char** argv) {
   f->add_option("--journal-size-limit", fuzz.journal_size_limit,
                 "PRAGMA journal_size_limit (bytes) for every schedule; -1 = none")
       ->check(CLI::Range(int64_t{-1}, int64_t{1'000'000'000}));
+  f->add_option("--mmap-size", fuzz.mmap_size,
+                "PRAGMA mmap_size (bytes) for every schedule (default: drawn per schedule: 0, a few "
+                "pages, or 64 MiB)")
+      ->check(CLI::Range(int64_t{0}, int64_t{0x7fff0000}));
+  f->add_option("--checkpoint-on-close", fuzz.checkpoint_on_close,
+                "Whether the last connection to close checkpoints and deletes the WAL, for every "
+                "schedule (default: drawn per schedule, on 3 times in 4)")
+      ->check(CLI::IsMember({"on", "off"}));
+  f->add_option("--busy-timeout", fuzz.busy_timeout,
+                "PRAGMA busy_timeout (ms) for every schedule (default: drawn per schedule under "
+                "--policy random|pct:D, 0 under op)")
+      ->check(CLI::Range(0, 60000));
   f->add_option("--episodes", fuzz.episode_percent,
                 "Chance (percent per quiet point) of a WAL-internals episode: checkpoint storms, "
                 "WAL restarts, big transactions, all connections closing (default 0)")

@@ -10,11 +10,16 @@ namespace harvey::harness {
 
 model::Schedule CampaignSchedule(const CampaignSpec& spec, uint64_t index) {
   const uint64_t sseed = model::ScheduleSeed(spec.seed, index);
+  model::GenOptions gen = spec.gen;
+  gen.draw_busy_timeout = spec.policy.kind != model::PolicyKind::kOp;
   model::Schedule s = model::AddCrashes(
-      sseed, spec.crashes, model::AddEpisodes(sseed, spec.episodes, model::Generate(sseed, spec.gen)));
+      sseed, spec.crashes, model::AddEpisodes(sseed, spec.episodes, model::Generate(sseed, gen)));
   s.config.defect = spec.defect;
   if (spec.synchronous) s.config.synchronous = *spec.synchronous;
   s.config.journal_size_limit = spec.journal_size_limit;
+  if (spec.mmap_size) s.config.mmap_size = *spec.mmap_size;
+  if (spec.checkpoint_on_close) s.config.checkpoint_on_close = *spec.checkpoint_on_close;
+  if (spec.busy_timeout) s.config.busy_timeout = *spec.busy_timeout;
   ApplySqlite(&s, spec.sqlite);  // explicit lines, so a saved finding replays on the same SQLite
   return s;
 }

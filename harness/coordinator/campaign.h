@@ -30,6 +30,11 @@ struct CampaignSpec {
   model::Defect defect = model::Defect::kNone;
   std::optional<model::Synchronous> synchronous;  // unset: drawn per schedule
   int64_t journal_size_limit = -1;                // config journal_size_limit
+  // Connection settings (model::Config): unset = drawn per schedule by the
+  // generator; busy_timeout is drawn only under a fine-grained policy (op: 0).
+  std::optional<int64_t> mmap_size;
+  std::optional<bool> checkpoint_on_close;
+  std::optional<int32_t> busy_timeout;
   std::string sqlite;  // every worker's SQLite build ("" = system; a mix a+b: harness/worker/sqlite_build.h)
   model::Policy policy;  // fine-grained: a failing schedule keeps its decisions
 };

@@ -1,7 +1,8 @@
 // The fine-grained coordinator loop: several workers each with one op in
 // flight, every op paused at each of its VFS events (the preemption points:
 // xShmLock, xShmBarrier, xShmMap, xLock/xUnlock, xWrite, xSync, xTruncate,
-// checkpoint file-controls, xSleep), and a decision at each point naming the
+// checkpoint file-controls, xSleep, xRead, xFileSize, xCheckReservedLock,
+// xFetch, xUnfetch: every harness::VfsEvent), and a decision at each point naming the
 // worker that runs next (Schedule::interleave for the exact semantics).
 //
 // Steps *start* in file order (the generator's op-level interleaving stays
@@ -11,6 +12,11 @@
 // in flight and that step is not a power loss (a barrier: it runs when every
 // earlier step has finished, with nothing in flight). A worker paused at
 // xSleep waits for others: it is eligible only when no non-sleeping worker is.
+// That covers both of SQLite's waiting loops: walTryBeginRead's retries and,
+// with `config busy_timeout N`, the busy handler's sleeps between attempts
+// at a lock (sqliteDefaultBusyCallback), so a waiting worker is re-run only
+// once every awake worker has paused or finished, and it gives up (BUSY)
+// only when nobody else could move.
 // Every slice is bounded (harness/backend/fork_backend.cc) and so is the number of
 // slices per schedule (kMaxSlicesPerStep per step): hitting that bound is a
 // harness error named "livelock", never a hang.

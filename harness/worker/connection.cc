@@ -106,14 +106,17 @@ int Connection::Open(std::string* error) {
     return rc;
   }
   sqlite3_extended_result_codes(db_, 1);
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-  // What PRAGMA busy_timeout=0 and PRAGMA wal_autocheckpoint=N do, without
-  // parsing two statements per open (N <= 0: no auto-checkpoint hook).
-  sqlite3_busy_timeout(db_, 0);
+  // Checkpoint-on-close is SQLite's default; only `config checkpoint_on_close
+  // off` turns it off.
+  if (!config_.checkpoint_on_close) sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  // What PRAGMA busy_timeout=N and PRAGMA wal_autocheckpoint=N do, without
+  // parsing two statements per open (N <= 0: no busy handler, no
+  // auto-checkpoint hook).
+  sqlite3_busy_timeout(db_, config_.busy_timeout);
   sqlite3_wal_autocheckpoint(db_, static_cast<int>(config_.wal_autocheckpoint));
   const std::string pragmas =
       std::string(vfs.exclusive ? "PRAGMA locking_mode=EXCLUSIVE;" : "") +
-      "PRAGMA mmap_size=0; PRAGMA journal_mode=WAL;" +
+      "PRAGMA mmap_size=" + std::to_string(config_.mmap_size) + "; PRAGMA journal_mode=WAL;" +
       "PRAGMA synchronous=" + SyncName(config_.synchronous) + ";" +
       "PRAGMA cache_size=" + std::to_string(config_.cache_size) + ";" +
       (config_.journal_size_limit == -1
@@ -132,6 +135,11 @@ int Connection::Open(std::string* error) {
     Close();
   }
   return rc;
+}
+
+void Connection::Kill() {
+  if (db_ != nullptr) sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  Close();
 }
 
 void Connection::Close() {

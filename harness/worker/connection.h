@@ -2,9 +2,12 @@
 // with the schedule's settings and executes ops, turning each into an
 // Observation. Used by every backend (in-process and in worker processes).
 //
-// Settings applied on open: extended result codes, busy_timeout=0 (no busy
-// handler), mmap_size=0, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, journal_mode=WAL,
-// synchronous, cache_size and wal_autocheckpoint from the schedule config.
+// Settings applied on open: extended result codes, journal_mode=WAL, and from
+// the schedule config synchronous, cache_size, wal_autocheckpoint,
+// journal_size_limit, mmap_size, busy_timeout and checkpoint-on-close
+// (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE only with `checkpoint_on_close off`).
+// Each default is SQLite's own, so a schedule without config lines runs
+// SQLite the way an application that sets nothing does.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +50,12 @@ class Connection {
   model::Observation Execute(const model::Op& op, int64_t step_index);
 
   // Closes the connection (rolling back any open transaction). Idempotent.
+  // As the last connection it checkpoints and deletes the -wal unless the
+  // config says `checkpoint_on_close off` (sqlite3WalClose).
   void Close();
+  // What a process death leaves, for backends that cannot kill a process
+  // (inproc): closes without the last-close checkpoint. Idempotent.
+  void Kill();
   bool is_open() const { return db_ != nullptr; }
   // The open handle (nullptr when closed), for checks beyond ops (Verify).
   sqlite3* handle() const { return db_; }

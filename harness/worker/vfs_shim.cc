@@ -7,10 +7,13 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <vector>
 #include <cstring>
+#include <deque>
 #include <mutex>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "harness/worker/durability.h"
 #include "model/rng.h"
@@ -88,6 +91,7 @@ int ShimClose(sqlite3_file* f) {
 }
 
 int ShimRead(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
+  Report(VfsEvent::kRead, RoleOf(f), off);
   return RealMethods(f)->xRead(Real(f), buf, amt, off);
 }
 
@@ -122,6 +126,7 @@ int ShimSync(sqlite3_file* f, int flags) {
 }
 
 int ShimFileSize(sqlite3_file* f, sqlite3_int64* n) {
+  Report(VfsEvent::kFileSize, RoleOf(f), 0);
   return RealMethods(f)->xFileSize(Real(f), n);
 }
 
@@ -136,12 +141,30 @@ int ShimUnlock(sqlite3_file* f, int level) {
 }
 
 int ShimCheckReservedLock(sqlite3_file* f, int* out) {
+  Report(VfsEvent::kCheckReservedLock, RoleOf(f), 0);
   return RealMethods(f)->xCheckReservedLock(Real(f), out);
+}
+
+// SQLITE_FCNTL_SIZE_HINT with mmap_size>0 makes the unix VFS extend the
+// file with ftruncate (fcntlSizeHint), not through xTruncate: the power-loss
+// bookkeeping records the growth as a pending size change, so it stays exact.
+int SizeHint(sqlite3_file* f, void* arg) {
+  const char* path = DurablePath(f);
+  sqlite3_int64 before = -1, after = -1;
+  const bool track = path != nullptr && DurabilityTracking();
+  if (track && RealMethods(f)->xFileSize(Real(f), &before) != SQLITE_OK) before = -1;
+  const int rc = RealMethods(f)->xFileControl(Real(f), SQLITE_FCNTL_SIZE_HINT, arg);
+  if (track && before >= 0 && RealMethods(f)->xFileSize(Real(f), &after) == SQLITE_OK &&
+      after != before) {
+    NoteTruncate(path, after);
+  }
+  return rc;
 }
 
 // Only the file controls that mark WAL/commit/checkpoint milestones are
 // reported; the rest (pragmas, size hints, lock-state queries, ...) are noise.
 int ShimFileControl(sqlite3_file* f, int op, void* arg) {
+  if (op == SQLITE_FCNTL_SIZE_HINT) return SizeHint(f, arg);
   switch (op) {
     case SQLITE_FCNTL_CKPT_START:
     case SQLITE_FCNTL_CKPT_DONE:
@@ -161,9 +184,8 @@ int ShimDeviceCharacteristics(sqlite3_file* f) {
   return RealMethods(f)->xDeviceCharacteristics(Real(f));
 }
 
-// The shm methods exist only if the real file's methods are version >= 2;
-// SQLite only calls ours when it saw non-null pointers, and we install
-// version-1 methods for version-1 real files, so these may assume them.
+// The shm methods exist only if the real file's methods have them: ours
+// are installed exactly where the base's are (Mirror), so these may assume them.
 // With a private wal-index the real region is still mapped (so that the real
 // xShmLock has its shared-memory node), but SQLite gets a private copy.
 int ShimShmMap(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
@@ -198,41 +220,66 @@ int ShimShmUnmap(sqlite3_file* f, int delete_flag) {
   return RealMethods(f)->xShmUnmap(Real(f), delete_flag);
 }
 
-// Version 2: v1 + shm, but no xFetch/xUnfetch (version 3 lets SQLite read
-// pages through mmap, bypassing xRead and thus the shim).
-constexpr sqlite3_io_methods kIoMethodsV2 = {
-    2,
-    ShimClose,
-    ShimRead,
-    ShimWrite,
-    ShimTruncate,
-    ShimSync,
-    ShimFileSize,
-    ShimLock,
-    ShimUnlock,
-    ShimCheckReservedLock,
-    ShimFileControl,
-    ShimSectorSize,
-    ShimDeviceCharacteristics,
-    ShimShmMap,
-    ShimShmLock,
-    ShimShmBarrier,
-    ShimShmUnmap,
-    nullptr,  // xFetch
-    nullptr,  // xUnfetch
-};
+// Version 3. The mapping (or, with mmap_size=0 or beyond the mapped size,
+// none: *pp = NULL) is the base VFS's; SQLite only reads through it (pages
+// it changes are written with xWrite), so the bookkeeping stays exact.
+int ShimFetch(sqlite3_file* f, sqlite3_int64 off, int amt, void** pp) {
+  Report(VfsEvent::kFetch, RoleOf(f), off);
+  return RealMethods(f)->xFetch(Real(f), off, amt, pp);
+}
 
-// For a base file without shm support: the same methods with version 1, so
-// SQLite sees no shm (and refuses WAL, as it would on the base VFS).
-constexpr sqlite3_io_methods kIoMethodsV1 = [] {
-  sqlite3_io_methods m = kIoMethodsV2;
-  m.iVersion = 1;
-  m.xShmMap = nullptr;
-  m.xShmLock = nullptr;
-  m.xShmBarrier = nullptr;
-  m.xShmUnmap = nullptr;
+int ShimUnfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
+  Report(VfsEvent::kUnfetch, RoleOf(f), off);
+  return RealMethods(f)->xUnfetch(Real(f), off, p);
+}
+
+// Our io_methods for a file whose base io_methods are `base`: the same
+// iVersion, and our forwarder exactly where the base has a method (a base
+// without xShmMap, like unix-none's version-3 methods, keeps WAL refused
+// without locking_mode=EXCLUSIVE; a version-3 base gets xFetch/xUnfetch).
+// SQLite decides what to call from these fields alone, so it runs the code
+// it runs on the base VFS. One table per distinct base table, kept forever
+// (a deque: addresses stay valid as it grows; the unix VFS has about ten).
+sqlite3_io_methods Mirror(const sqlite3_io_methods& b) {
+  sqlite3_io_methods m{};
+  m.iVersion = b.iVersion;
+  auto pick = [](auto ours, auto base) { return base != nullptr ? ours : nullptr; };
+  m.xClose = pick(ShimClose, b.xClose);
+  m.xRead = pick(ShimRead, b.xRead);
+  m.xWrite = pick(ShimWrite, b.xWrite);
+  m.xTruncate = pick(ShimTruncate, b.xTruncate);
+  m.xSync = pick(ShimSync, b.xSync);
+  m.xFileSize = pick(ShimFileSize, b.xFileSize);
+  m.xLock = pick(ShimLock, b.xLock);
+  m.xUnlock = pick(ShimUnlock, b.xUnlock);
+  m.xCheckReservedLock = pick(ShimCheckReservedLock, b.xCheckReservedLock);
+  m.xFileControl = pick(ShimFileControl, b.xFileControl);
+  m.xSectorSize = pick(ShimSectorSize, b.xSectorSize);
+  m.xDeviceCharacteristics = pick(ShimDeviceCharacteristics, b.xDeviceCharacteristics);
+  if (b.iVersion >= 2) {
+    m.xShmMap = pick(ShimShmMap, b.xShmMap);
+    m.xShmLock = pick(ShimShmLock, b.xShmLock);
+    m.xShmBarrier = pick(ShimShmBarrier, b.xShmBarrier);
+    m.xShmUnmap = pick(ShimShmUnmap, b.xShmUnmap);
+  }
+  if (b.iVersion >= 3) {
+    m.xFetch = pick(ShimFetch, b.xFetch);
+    m.xUnfetch = pick(ShimUnfetch, b.xUnfetch);
+  }
   return m;
-}();
+}
+
+std::mutex g_methods_mu;
+std::deque<std::pair<const sqlite3_io_methods*, sqlite3_io_methods>> g_methods;  // guarded
+
+const sqlite3_io_methods* MethodsFor(const sqlite3_io_methods* base) {
+  std::lock_guard lock(g_methods_mu);
+  for (const auto& [b, ours] : g_methods) {
+    if (b == base) return &ours;
+  }
+  g_methods.emplace_back(base, Mirror(*base));
+  return &g_methods.back().second;
+}
 
 // ---------------------------------------------------------------------------
 // The VFS.
@@ -253,11 +300,7 @@ int ShimOpen(sqlite3_vfs* vfs, sqlite3_filename zName, sqlite3_file* f, int flag
   sqlite3_file* real = Real(f);
   real->pMethods = nullptr;
   int rc = Base(vfs)->xOpen(Base(vfs), zName, real, flags, out_flags);
-  if (real->pMethods != nullptr) {
-    f->pMethods = real->pMethods->iVersion >= 2 && real->pMethods->xShmMap != nullptr
-                      ? &kIoMethodsV2
-                      : &kIoMethodsV1;
-  }
+  if (real->pMethods != nullptr) f->pMethods = MethodsFor(real->pMethods);
   return rc;
 }
 
@@ -369,6 +412,46 @@ int RegisterHarveyVfs(VfsFlavor f) {
   return r;
 }
 
+namespace {
+struct OverBase {
+  std::string base;
+  std::string name;
+  sqlite3_vfs vfs;
+};
+std::deque<OverBase> g_over;  // guarded by g_register_mu, live forever
+}  // namespace
+
+int RegisterHarveyVfsOver(const char* base_name, const char** name) {
+  const int rc = RegisterHarveyVfs("unix");
+  if (rc != SQLITE_OK) return rc;
+  std::lock_guard lock(g_register_mu);
+  for (const OverBase& o : g_over) {
+    if (o.base == base_name) {
+      *name = o.name.c_str();
+      return SQLITE_OK;
+    }
+  }
+  sqlite3_vfs* base = sqlite3_vfs_find(base_name);
+  if (base == nullptr) return SQLITE_NOTFOUND;
+  OverBase& o = g_over.emplace_back();
+  o.base = base_name;
+  o.name = std::string(kHarveyVfsName) + "+" + base_name;
+  o.vfs = g_vfs;
+  o.vfs.iVersion = base->iVersion >= 3 ? 3 : 2;
+  o.vfs.pNext = nullptr;
+  o.vfs.zName = o.name.c_str();
+  o.vfs.pAppData = base;
+  o.vfs.szOsFile = static_cast<int>(sizeof(ShimFile)) + base->szOsFile;
+  o.vfs.mxPathname = base->mxPathname;
+  const int r = sqlite3_vfs_register(&o.vfs, /*makeDflt=*/0);
+  if (r != SQLITE_OK) {
+    g_over.pop_back();
+    return r;
+  }
+  *name = o.name.c_str();
+  return SQLITE_OK;
+}
+
 int RegisterHarveyVfs(const char* base_name) {
   std::lock_guard lock(g_register_mu);
   if (g_registered) return SQLITE_OK;
@@ -432,6 +515,11 @@ const char* ToString(VfsEvent e) {
     case VfsEvent::kShmMap: return "shm-map";
     case VfsEvent::kFileControl: return "file-control";
     case VfsEvent::kSleep: return "sleep";
+    case VfsEvent::kRead: return "read";
+    case VfsEvent::kFileSize: return "file-size";
+    case VfsEvent::kCheckReservedLock: return "check-reserved-lock";
+    case VfsEvent::kFetch: return "fetch";
+    case VfsEvent::kUnfetch: return "unfetch";
     case VfsEvent::kCount: break;
   }
   return "?";

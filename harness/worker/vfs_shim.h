@@ -8,8 +8,12 @@
 //    reported as an event, never a real sleep);
 //  * an event trace: every VFS call that matters for WAL is reported, before
 //    it is forwarded, to the calling thread's VfsListener (if any);
-//  * io_methods version 2 on every file (version 3 would enable mmap and
-//    bypass xRead; version 1 silently refuses WAL).
+//  * fidelity: the shim never changes which SQLite code runs. Each file gets
+//    io_methods of the same version as the base VFS gave it, with a method
+//    of ours exactly where the base has one (so SQLite takes the same
+//    branches: version 3 enables xFetch/xUnfetch and mmap when mmap_size>0,
+//    a missing xShmMap keeps WAL off, ...). Every method SQLite calls that
+//    can block, do I/O or change a lock is an event; see VfsEvent.
 //
 // Thread-safety: RegisterHarveyVfs is idempotent and thread-safe. The
 // listener is thread-local: set it before calling into SQLite on that thread.
@@ -35,6 +39,10 @@ const char* VfsName(VfsFlavor f);
 // Registers the flavor's VFS (and "harvey" as the default). SQLite rc.
 int RegisterHarveyVfs(VfsFlavor f);
 
+// Append only: the numbering is the wire's and model::EventKind's, and a
+// fine-grained run pauses at every kind below kCount (backend.h kAllEvents).
+// xSectorSize, xDeviceCharacteristics, xShmUnmap and the file controls not
+// listed at kFileControl are not events (no lock, no I/O on the data).
 enum class VfsEvent : uint8_t {
   kWrite,        // xWrite
   kSync,         // xSync
@@ -46,6 +54,11 @@ enum class VfsEvent : uint8_t {
   kShmMap,       // xShmMap (arg: region index)
   kFileControl,  // xFileControl (arg: the op), only for WAL/checkpoint ops
   kSleep,        // xSleep (arg: microseconds asked for)
+  kRead,         // xRead (arg: offset)
+  kFileSize,     // xFileSize (arg: 0)
+  kCheckReservedLock,  // xCheckReservedLock (arg: 0)
+  kFetch,        // xFetch (arg: offset; the mapping is the base VFS's, or none)
+  kUnfetch,      // xUnfetch (arg: offset; SQLite also calls it with 0, NULL)
   kCount,
 };
 const char* ToString(VfsEvent e);  // "write", "sync", "shm-lock", ...
@@ -66,6 +79,12 @@ class VfsListener {
 // makes it SQLite's default VFS, so SQLite's PRNG seeds from it. Returns an
 // SQLite result code. Idempotent.
 int RegisterHarveyVfs(const char* base = "unix");
+
+// Registers the shim over any registered VFS `base` (e.g. "unix-excl") as
+// "harvey+BASE", not as the default; stores that name in *name. For tests
+// that prove the shim presents each base's io_methods unchanged in shape.
+// SQLite rc (SQLITE_NOTFOUND: no such base). Idempotent per base.
+int RegisterHarveyVfsOver(const char* base, const char** name);
 
 // Resets the PRNG behind xRandomness to `seed` and virtual time to its epoch,
 // and makes SQLite re-seed its own PRNG from the VFS at its next use.

@@ -107,7 +107,8 @@ std::optional<Decoder> RecvMsg(int fd) {
 void Put(Encoder& e, const model::Config& c) {
   e.U64(c.page_size).U64(static_cast<uint64_t>(c.synchronous)).U64(c.wal_autocheckpoint)
       .I64(c.cache_size).U64(c.seed).U64(static_cast<uint64_t>(c.defect)).U64(c.sector_size)
-      .I64(c.journal_size_limit);
+      .I64(c.journal_size_limit).I64(c.mmap_size).U64(c.checkpoint_on_close ? 1 : 0)
+      .I64(c.busy_timeout);
 }
 
 model::Config GetConfig(Decoder& d) {
@@ -120,6 +121,9 @@ model::Config GetConfig(Decoder& d) {
   c.defect = static_cast<model::Defect>(d.U64());
   c.sector_size = static_cast<uint32_t>(d.U64());
   c.journal_size_limit = d.I64();
+  c.mmap_size = d.I64();
+  c.checkpoint_on_close = d.U64() != 0;
+  c.busy_timeout = static_cast<int32_t>(d.I64());
   return c;
 }
 
