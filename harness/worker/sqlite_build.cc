@@ -71,6 +71,8 @@ SqliteBuild ThisSqlite() {
 std::string CheckThisSqlite() {
   const SqliteBuild b = ThisSqlite();
   if (b.name == kSystemSqlite || b.name == b.version) return "";
+  // A tagged build ("3.54.1-mutants") links the version before the tag.
+  if (b.name.rfind(b.version + "-", 0) == 0) return "";
   return "this executable is named for SQLite " + b.name + " but links SQLite " + b.version +
          " (a build error: rebuild it)";
 }
