@@ -190,6 +190,12 @@ MutantOutcome RunMutant(const Mutant& m, const MutantRunOptions& o) {
       r.failure_class = overran ? "campaign overran its budget by " + std::to_string(int(kHangGrace)) + " s"
                                 : LineWith(cr.output, "harvey fuzz: schedule");
       if (r.failure_class.empty()) r.failure_class = LineWith(cr.output, "harvey");
+      // harvey fuzz keeps the schedule a harness error stopped at ("saved: PATH").
+      const std::string saved = LineWith(cr.output, "saved: ");
+      if (const size_t at = saved.find("saved: "); at != std::string::npos) {
+        r.finding = saved.substr(at + 7, saved.find(' ', at + 7) - (at + 7));
+        StampFinding(r.finding, m, o.build);
+      }
     } else {
       r.harness_error = "campaign " + c.name + " exited " + std::to_string(cr.exit_code) + ": " +
                         LineWith(cr.output, "harvey") + " (" + command + ")";

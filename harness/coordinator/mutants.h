@@ -60,7 +60,7 @@ struct MutantRunOptions {
   std::vector<MutantCampaign> campaigns = DefaultMutantCampaigns();
 };
 
-inline constexpr double kHangGrace = 60;  // seconds past a campaign's budget (+ shrink)
+inline constexpr double kHangGrace = 30;  // seconds past a campaign's budget (+ shrink)
 
 struct MutantOutcome {
   bool killed = false;
