@@ -109,6 +109,14 @@ int CmdMutate(const MutateArgs& a) {
     auto v = SplitComma(a.ops);
     return std::set<std::string>(v.begin(), v.end());
   }();
+  for (const std::string& want : only) {
+    if (std::none_of(loaded->begin(), loaded->end(),
+                     [&](const Mutant& m) { return std::to_string(m.num) == want || m.id == want; }) &&
+        want != "0") {
+      std::fprintf(stderr, "harvey mutate: %s: no such mutant in %s\n", want.c_str(), manifest.c_str());
+      return kExitUsage;
+    }
+  }
   std::vector<Mutant> mutants;
   for (const Mutant& m : *loaded) {
     if (Selected(m, a, only, ops)) mutants.push_back(m);
@@ -118,14 +126,6 @@ int CmdMutate(const MutateArgs& a) {
     std::sort(mutants.begin(), mutants.end(), [](const Mutant& x, const Mutant& y) { return x.num < y.num; });
     mutants.resize(a.sample);
     std::sort(mutants.begin(), mutants.end(), [](const Mutant& x, const Mutant& y) { return x.line < y.line; });
-  }
-  for (const std::string& want : only) {
-    if (std::none_of(mutants.begin(), mutants.end(),
-                     [&](const Mutant& m) { return std::to_string(m.num) == want || m.id == want; }) &&
-        want != "0") {
-      std::fprintf(stderr, "harvey mutate: %s: no such mutant in %s\n", want.c_str(), manifest.c_str());
-      return kExitUsage;
-    }
   }
   const std::map<std::string, std::string> equivalent = LoadEquivalent(a.equivalent);
   MutantRunOptions o;
