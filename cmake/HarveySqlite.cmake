@@ -105,16 +105,10 @@ function(harvey_sqlite_versions out_var spec)
   set(${out_var} ${result} PARENT_SCOPE)
 endfunction()
 
-function(harvey_sqlite_release_library target dir)
-  if(NOT EXISTS ${dir}/sqlite3.c OR NOT EXISTS ${dir}/sqlite3.h)
-    message(FATAL_ERROR "No sqlite3.c/sqlite3.h in ${dir}: run ci/fetch-sqlite.")
-  endif()
-  find_package(Threads REQUIRED)
-  add_library(${target} STATIC ${dir}/sqlite3.c)
-  target_include_directories(${target} PUBLIC ${dir})
-  # Debian 12 (PRAGMA compile_options of its libsqlite3 3.40.1), the part
-  # that reaches the pager, the WAL, locking or what a read returns.
-  target_compile_definitions(${target} PRIVATE
+# Debian 12 (PRAGMA compile_options of its libsqlite3 3.40.1), the part
+# that reaches the pager, the WAL, locking or what a read returns. Also what the
+# mutant generator parses the amalgamation with (cmake/HarveyMutants.cmake).
+set(HARVEY_SQLITE_RELEASE_DEFINITIONS
     SQLITE_THREADSAFE=1 SQLITE_DEFAULT_PAGE_SIZE=4096 SQLITE_MAX_DEFAULT_PAGE_SIZE=32768
     SQLITE_DEFAULT_SYNCHRONOUS=2 SQLITE_DEFAULT_WAL_SYNCHRONOUS=2
     SQLITE_DEFAULT_WAL_AUTOCHECKPOINT=1000 SQLITE_DEFAULT_CACHE_SIZE=-2000
@@ -125,6 +119,15 @@ function(harvey_sqlite_release_library target dir)
     SQLITE_MAX_SCHEMA_RETRY=25 SQLITE_MALLOC_SOFT_LIMIT=1024 SQLITE_LIKE_DOESNT_MATCH_BLOBS
     SQLITE_MAX_VARIABLE_NUMBER=250000 SQLITE_MAX_WORKER_THREADS=8
     SQLITE_ENABLE_COLUMN_METADATA SQLITE_ENABLE_UNLOCK_NOTIFY SQLITE_ENABLE_PREUPDATE_HOOK)
+
+function(harvey_sqlite_release_library target dir)
+  if(NOT EXISTS ${dir}/sqlite3.c OR NOT EXISTS ${dir}/sqlite3.h)
+    message(FATAL_ERROR "No sqlite3.c/sqlite3.h in ${dir}: run ci/fetch-sqlite.")
+  endif()
+  find_package(Threads REQUIRED)
+  add_library(${target} STATIC ${dir}/sqlite3.c)
+  target_include_directories(${target} PUBLIC ${dir})
+  target_compile_definitions(${target} PRIVATE ${HARVEY_SQLITE_RELEASE_DEFINITIONS})
   target_compile_options(${target} PRIVATE ${HARVEY_SQLITE_OPT} -g0 -w)
   target_link_libraries(${target} PUBLIC Threads::Threads m ${CMAKE_DL_LIBS})
 endfunction()

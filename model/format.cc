@@ -207,6 +207,15 @@ std::string CheckBoundaryName(std::string_view name) {
 // SQLite build names in `sqlite` lines: "system" or a version N.N.N[.N].
 std::string CheckSqliteNameImpl(std::string_view name) {
   if (name == "system") return "";
+  // A version may carry a build tag: "3.54.1-mutants" (the mutant schemata
+  // of 3.54.1, fuzz/mutate/): '-' then [a-z]{1,16}.
+  if (const size_t dash = name.find('-'); dash != std::string_view::npos) {
+    const std::string_view tag = name.substr(dash + 1);
+    bool tag_ok = !tag.empty() && tag.size() <= 16;
+    for (char c : tag) tag_ok = tag_ok && c >= 'a' && c <= 'z';
+    if (!tag_ok) return "invalid SQLite " + Quote(name) + " (want system, a version such as 3.54.1, or VERSION-TAG)";
+    name = name.substr(0, dash);
+  }
   int parts = 0;
   bool ok = !name.empty() && name.size() <= kMaxNameBytes;
   for (size_t i = 0; ok && i < name.size(); ++i) {

@@ -215,6 +215,11 @@ TEST(FormatTest, SqliteLinesPickEachWorkersSqlite) {
   EXPECT_EQ(Validate(s), "");
   // Versions: N.N.N or N.N.N.N.
   EXPECT_EQ(ParseOk(h + "sqlite w3 3.7.17.1\n").workers[2].sqlite, "3.7.17.1");
+  // A tagged build (fuzz/mutate/'s schemata): VERSION-[a-z]{1,16}.
+  EXPECT_EQ(ParseOk(h + "sqlite w3 3.54.1-mutants\n").workers[2].sqlite, "3.54.1-mutants");
+  for (const char* bad : {"3.54.1-", "3.54.1-Mutants", "3.54-mutants", "3.54.1-mu-tants", "-mutants"}) {
+    EXPECT_TRUE(FailsAt(h + "sqlite w1 " + bad + "\n", 5, "invalid SQLite")) << bad;
+  }
   for (const char* bad : {"3.54", "3.54.1.", "v3.54.1", "3..1", "latest", "3.54.1.2.3", "12345.1.1"}) {
     EXPECT_TRUE(FailsAt(h + "sqlite w1 " + bad + "\n", 5, "invalid SQLite")) << bad;
   }

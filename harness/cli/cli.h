@@ -134,6 +134,29 @@ struct BenchArgs {
 };
 int CmdBench(const BenchArgs& a);
 
+// `harvey mutate`: harvey's campaigns against each mutant of the schemata
+// build (fuzz/mutate/, fuzz/MUTANTS.md). Exit 0 when it ran (the score is
+// printed), 1 when a --require-killed mutant survived, 3 when the mutants
+// build is not here, 4 when the control (id 0) is not clean or a campaign hit
+// a harness error.
+struct MutateArgs {
+  std::string build;        // "" = the first harvey-sqlite-V-mutants here
+  std::string manifest;     // "" = the build's executable + ".tsv"
+  std::string equivalent = "fuzz/mutate/equivalent.txt";  // ids argued equivalent
+  double time_s = 6;        // per mutant (split among its campaigns)
+  double shrink_time_s = 5; // per finding
+  uint64_t seed = 1;
+  std::string only;         // comma-separated numbers or ids; "" = all
+  std::string ops;          // comma-separated operators; "" = all
+  size_t sample = 0;        // > 0: a stable sample of this many (smallest numbers)
+  int jobs = 1;             // mutants at a time
+  std::string out_dir = "findings/mutants";
+  std::string require_killed;  // comma-separated: exit 1 if one survives
+  bool json = false;
+  std::string scratch_parent;
+};
+int CmdMutate(const MutateArgs& a);
+
 struct SelftestArgs {
   bool quick = false;
   bool json = false;

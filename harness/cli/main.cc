@@ -160,6 +160,23 @@ int main(int argc, char** argv) {
       ->check(kBoundary);
   ex->add_option("--scratch", explain.scratch_parent, "Parent of the scratch directory");
 
+  MutateArgs mutate;
+  auto* mu = app.add_subcommand("mutate", "Mutation analysis: harvey's campaigns against each mutant of SQLite's WAL code");
+  mu->add_option("--build", mutate.build, "The schemata build (default: the harvey-sqlite-V-mutants here)");
+  mu->add_option("--manifest", mutate.manifest, "Mutant list (default: the build's executable + .tsv)");
+  mu->add_option("--equivalent", mutate.equivalent, "Ids argued equivalent (fuzz/MUTANTS.md)");
+  mu->add_option("--time", mutate.time_s, "Seconds per mutant, split among its campaigns")->check(CLI::PositiveNumber);
+  mu->add_option("--shrink-time", mutate.shrink_time_s, "Seconds to shrink each finding")->check(CLI::NonNegativeNumber);
+  mu->add_option("--seed", mutate.seed, "Seed of every campaign");
+  mu->add_option("--only", mutate.only, "Comma-separated mutant numbers or ids");
+  mu->add_option("--ops", mutate.ops, "Comma-separated operators (delete-call, negate-cond, relop, ...)");
+  mu->add_option("--sample", mutate.sample, "A stable sample of N mutants");
+  mu->add_option("--jobs", mutate.jobs, "Mutants at a time")->check(CLI::Range(1, 64));
+  mu->add_option("--out", mutate.out_dir, "Where findings are written");
+  mu->add_option("--require-killed", mutate.require_killed, "Comma-separated mutants that must be killed (exit 1)");
+  mu->add_flag("--json", mutate.json, "Print one JSON object on stdout");
+  mu->add_option("--scratch", mutate.scratch_parent, "Parent of the scratch directories");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -180,6 +197,7 @@ int main(int argc, char** argv) {
   if (m->parsed()) return CmdMatrix(matrix);
   if (v->parsed()) return CmdVersions(versions);
   if (be->parsed()) return CmdBench(bench);
+  if (mu->parsed()) return CmdMutate(mutate);
   if (f->parsed()) {
     if (!fuzz.count && !fuzz.time_s) {
       std::fprintf(stderr, "harvey fuzz: give --count N or --time SECONDS\n");

@@ -71,6 +71,8 @@ SqliteBuild ThisSqlite() {
 std::string CheckThisSqlite() {
   const SqliteBuild b = ThisSqlite();
   if (b.name == kSystemSqlite || b.name == b.version) return "";
+  // A tagged build ("3.54.1-mutants") links the version before the tag.
+  if (b.name.rfind(b.version + "-", 0) == 0) return "";
   return "this executable is named for SQLite " + b.name + " but links SQLite " + b.version +
          " (a build error: rebuild it)";
 }
@@ -157,16 +159,18 @@ std::vector<SqliteBuild> AvailableSqlite() {
         versions.push_back(v);
       }
     }
-    // Newest first: compare the numeric parts.
+    // Newest first: compare the numeric parts; a tagged build ("3.54.1-mutants")
+    // after the plain build of its version.
     auto key = [](const std::string& v) {
       std::vector<int> parts;
-      std::istringstream in(v);
+      std::istringstream in(v.substr(0, v.find('-')));
       std::string part;
       while (std::getline(in, part, '.')) parts.push_back(std::atoi(part.c_str()));
+      parts.push_back(v.find('-') == std::string::npos ? 1 : 0);
       return parts;
     };
-    std::sort(versions.begin(), versions.end(),
-              [&](const std::string& a, const std::string& b) { return key(a) > key(b); });
+    std::stable_sort(versions.begin(), versions.end(),
+                     [&](const std::string& a, const std::string& b) { return key(a) > key(b); });
     names.insert(names.end(), versions.begin(), versions.end());
   }
   std::vector<SqliteBuild> out;
