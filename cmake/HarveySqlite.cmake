@@ -105,16 +105,9 @@ function(harvey_sqlite_versions out_var spec)
   set(${out_var} ${result} PARENT_SCOPE)
 endfunction()
 
-function(harvey_sqlite_release_library target dir)
-  if(NOT EXISTS ${dir}/sqlite3.c OR NOT EXISTS ${dir}/sqlite3.h)
-    message(FATAL_ERROR "No sqlite3.c/sqlite3.h in ${dir}: run ci/fetch-sqlite.")
-  endif()
-  find_package(Threads REQUIRED)
-  add_library(${target} STATIC ${dir}/sqlite3.c)
-  target_include_directories(${target} PUBLIC ${dir})
-  # Debian 12 (PRAGMA compile_options of its libsqlite3 3.40.1), the part
-  # that reaches the pager, the WAL, locking or what a read returns.
-  target_compile_definitions(${target} PRIVATE
+# Debian 12 (PRAGMA compile_options of its libsqlite3 3.40.1), the part
+# that reaches the pager, the WAL, locking or what a read returns.
+set(HARVEY_SQLITE_RELEASE_DEFINITIONS
     SQLITE_THREADSAFE=1 SQLITE_DEFAULT_PAGE_SIZE=4096 SQLITE_MAX_DEFAULT_PAGE_SIZE=32768
     SQLITE_DEFAULT_SYNCHRONOUS=2 SQLITE_DEFAULT_WAL_SYNCHRONOUS=2
     SQLITE_DEFAULT_WAL_AUTOCHECKPOINT=1000 SQLITE_DEFAULT_CACHE_SIZE=-2000
@@ -125,6 +118,45 @@ function(harvey_sqlite_release_library target dir)
     SQLITE_MAX_SCHEMA_RETRY=25 SQLITE_MALLOC_SOFT_LIMIT=1024 SQLITE_LIKE_DOESNT_MATCH_BLOBS
     SQLITE_MAX_VARIABLE_NUMBER=250000 SQLITE_MAX_WORKER_THREADS=8
     SQLITE_ENABLE_COLUMN_METADATA SQLITE_ENABLE_UNLOCK_NOTIFY SQLITE_ENABLE_PREUPDATE_HOOK)
+
+function(harvey_sqlite_release_library target dir)
+  if(NOT EXISTS ${dir}/sqlite3.c OR NOT EXISTS ${dir}/sqlite3.h)
+    message(FATAL_ERROR "No sqlite3.c/sqlite3.h in ${dir}: run ci/fetch-sqlite.")
+  endif()
+  find_package(Threads REQUIRED)
+  add_library(${target} STATIC ${dir}/sqlite3.c)
+  target_include_directories(${target} PUBLIC ${dir})
+  target_compile_definitions(${target} PRIVATE ${HARVEY_SQLITE_RELEASE_DEFINITIONS})
   target_compile_options(${target} PRIVATE ${HARVEY_SQLITE_OPT} -g0 -w)
   target_link_libraries(${target} PUBLIC Threads::Threads m ${CMAKE_DL_LIBS})
+endfunction()
+
+
+#   harvey_sqlite_shm_object(<out-var> <dir> <version>)
+#     The shm-instrumented SQLite of <version> (harvey-sqlite-V-shm): an
+#     object file compiled from <dir>/sqlite3.c exactly as
+#     harvey_sqlite_release_library does (same definitions, HARVEY_SQLITE_OPT),
+#     plus clang's SanitizerCoverage: a call before every load and store
+#     (trace-loads/trace-stores) and a guard at every function entry
+#     (func,trace-pc-guard), answered by harness/worker/shm_hooks.cc. Always
+#     compiled by clang (HARVEY_CLANG), whatever the project's C compiler: gcc
+#     has no such instrumentation, and the result is a plain ELF object that
+#     links with gcc-built code (its only external references are libc and
+#     the __sanitizer_cov_* hooks). -fPIE because gcc links PIE executables
+#     here and clang 14 does not default to it.
+function(harvey_sqlite_shm_object out_var dir version)
+  set(obj ${CMAKE_CURRENT_BINARY_DIR}/sqlite-${version}-shm.o)
+  set(defs "")
+  foreach(d IN LISTS HARVEY_SQLITE_RELEASE_DEFINITIONS)
+    list(APPEND defs "-D${d}")
+  endforeach()
+  separate_arguments(opt UNIX_COMMAND "${HARVEY_SQLITE_OPT}")
+  add_custom_command(OUTPUT ${obj}
+    COMMAND ${CMAKE_C_COMPILER_LAUNCHER} ${HARVEY_CLANG} -c ${opt} -g0 -w -fPIE -DNDEBUG
+            -fsanitize-coverage=func,trace-pc-guard,trace-loads,trace-stores
+            ${defs} -I${dir} ${dir}/sqlite3.c -o ${obj}
+    DEPENDS ${dir}/sqlite3.c
+    COMMENT "SQLite ${version}, shm-instrumented (clang SanitizerCoverage)"
+    VERBATIM)
+  set(${out_var} ${obj} PARENT_SCOPE)
 endfunction()

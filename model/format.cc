@@ -48,7 +48,8 @@ constexpr Defect kDefects[] = {Defect::kNone,      Defect::kCanary,       Defect
 constexpr EventKind kEventKinds[] = {
     EventKind::kWrite,   EventKind::kSync,       EventKind::kTruncate, EventKind::kLock,
     EventKind::kUnlock,  EventKind::kShmLock,    EventKind::kShmBarrier,
-    EventKind::kShmMap,  EventKind::kFileControl, EventKind::kSleep};
+    EventKind::kShmMap,  EventKind::kFileControl, EventKind::kSleep,
+    EventKind::kShmRead, EventKind::kShmWrite};
 constexpr uint32_t kMaxOrdinal = 1'000'000;
 constexpr int64_t kMaxJournalSizeLimit = 1'000'000'000;
 
@@ -184,9 +185,13 @@ std::string CheckBoundaryName(std::string_view name) {
   return "";
 }
 
-// SQLite build names in `sqlite` lines: "system" or a version N.N.N[.N].
-std::string CheckSqliteNameImpl(std::string_view name) {
-  if (name == "system") return "";
+// SQLite build names in `sqlite` lines: "system" or a version N.N.N[.N],
+// optionally with the suffix "-shm" (its shm-instrumented build: every
+// load and store in the wal-index a preemption point).
+std::string CheckSqliteNameImpl(std::string_view full) {
+  if (full == "system") return "";
+  std::string_view name = full;
+  if (name.ends_with("-shm")) name.remove_suffix(4);
   int parts = 0;
   bool ok = !name.empty() && name.size() <= kMaxNameBytes;
   for (size_t i = 0; ok && i < name.size(); ++i) {
@@ -196,7 +201,7 @@ std::string CheckSqliteNameImpl(std::string_view name) {
     ++parts;
   }
   if (ok && name.back() != '.' && parts >= 3 && parts <= 4) return "";
-  return "invalid SQLite " + Quote(name) + " (want system or a version such as 3.54.1)";
+  return "invalid SQLite " + Quote(full) + " (want system or a version such as 3.54.1 or 3.54.1-shm)";
 }
 
 // How many arguments an op takes, and a description for error messages.

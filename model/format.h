@@ -30,7 +30,9 @@
 //   w1 kill                        (SIGKILL the worker now; `w1 open` restarts it)
 //   w1 kill at sync 2              (kill at the 2nd `sync` event of w1's next op;
 //                                   events: write sync truncate lock unlock
-//                                   shm-lock shm-barrier shm-map file-control sleep)
+//                                   shm-lock shm-barrier shm-map file-control sleep
+//                                   shm-read shm-write: the last two only happen
+//                                   in shm-instrumented builds, e.g. 3.54.1-shm)
 //   w1 power-loss 77               (every worker dies; the seed picks which
 //                                   unsynced writes survive; all reopen)
 //   interleave w1*3 w2 w1*12       (fine-grained decisions, run-length coded:

@@ -95,6 +95,8 @@ const char* ToString(EventKind e) {
     case EventKind::kShmMap: return "shm-map";
     case EventKind::kFileControl: return "file-control";
     case EventKind::kSleep: return "sleep";
+    case EventKind::kShmRead: return "shm-read";
+    case EventKind::kShmWrite: return "shm-write";
   }
   return "?";
 }

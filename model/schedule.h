@@ -30,6 +30,7 @@ enum class Defect { kNone, kCanary, kFsyncLies, kNoLocking, kMixedLocking, kPriv
 enum class EventKind {
   kWrite, kSync, kTruncate, kLock, kUnlock, kShmLock, kShmBarrier, kShmMap,
   kFileControl, kSleep,
+  kShmRead, kShmWrite,  // loads/stores in the wal-index (shm-instrumented builds only)
 };
 
 struct Config {

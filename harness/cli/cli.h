@@ -64,6 +64,7 @@ struct FuzzArgs {
   double shrink_time_s = 30;         // per finding; 0 = do not shrink
   std::string sqlite;                // "" = system; "V" or a mix "a+b", recorded in findings
   std::string policy = "op";         // model::ParsePolicy
+  bool reach = false;                // print the preemption points reached (coordinator/reach_report.h)
 };
 int CmdFuzz(const FuzzArgs& a);
 

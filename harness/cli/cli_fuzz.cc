@@ -9,6 +9,8 @@
 #include <iostream>
 
 #include "harness/coordinator/campaign.h"
+#include "harness/coordinator/reach_report.h"
+#include "harness/worker/reach.h"
 #include "harness/cli/cli.h"
 #include "harness/os/files.h"
 #include "harness/os/interrupt.h"
@@ -116,6 +118,19 @@ int CmdFuzz(const FuzzArgs& a) {
     std::fprintf(stderr, "harvey fuzz: %s\n", scratch.error().c_str());
     return kExitEnvironment;
   }
+  std::string reach_dir;  // --reach: every worker process's counters (harness/worker/reach.h)
+  if (a.reach) {
+    reach_dir = scratch.value()->path() + "/reach";
+    if (::mkdir(reach_dir.c_str(), 0755) != 0) {
+      std::fprintf(stderr, "harvey fuzz: cannot create %s\n", reach_dir.c_str());
+      return kExitHarness;
+    }
+    if (a.boundary != "fork" && a.boundary != "inproc") {
+      std::fprintf(stderr, "harvey fuzz: --reach counts only workers that see %s (fork, inproc)\n",
+                   reach_dir.c_str());
+    }
+    EnableReach(reach_dir);
+  }
   std::string error;
   auto backend = MakeBackend(a.boundary, &error);
   if (!backend) {
@@ -195,6 +210,7 @@ int CmdFuzz(const FuzzArgs& a) {
     exit_code = kExitMismatch;
   }
   backend.reset();
+  if (a.reach) std::fputs(FormatReach(CollectReach(reach_dir)).c_str(), stderr);
   const bool interrupted = t.interrupted || Interrupted();
   std::string verdict = t.mismatch ? "FOUND A MISMATCH"
                                    : "no failure found (this is not a proof of safety)";

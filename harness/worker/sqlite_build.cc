@@ -70,7 +70,9 @@ SqliteBuild ThisSqlite() {
 
 std::string CheckThisSqlite() {
   const SqliteBuild b = ThisSqlite();
-  if (b.name == kSystemSqlite || b.name == b.version) return "";
+  std::string_view version = b.name;  // "V" or "V-shm" (the shm-instrumented build of V)
+  if (version.ends_with("-shm")) version.remove_suffix(4);
+  if (b.name == kSystemSqlite || version == b.version) return "";
   return "this executable is named for SQLite " + b.name + " but links SQLite " + b.version +
          " (a build error: rebuild it)";
 }
@@ -166,7 +168,10 @@ std::vector<SqliteBuild> AvailableSqlite() {
       return parts;
     };
     std::sort(versions.begin(), versions.end(),
-              [&](const std::string& a, const std::string& b) { return key(a) > key(b); });
+              [&](const std::string& a, const std::string& b) {
+                if (key(a) != key(b)) return key(a) > key(b);
+                return a < b;  // "V" before "V-shm"
+              });
     names.insert(names.end(), versions.begin(), versions.end());
   }
   std::vector<SqliteBuild> out;

@@ -13,6 +13,8 @@
 #include <string_view>
 
 #include "harness/worker/durability.h"
+#include "harness/worker/reach.h"
+#include "harness/worker/shm_regions.h"
 #include "model/rng.h"
 
 namespace harvey::harness {
@@ -36,7 +38,15 @@ std::atomic<sqlite3_int64> g_clock_reads{0};
 
 sqlite3_vfs* Base(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
 
-void Report(VfsEvent event, FileRole role, int64_t arg) {
+// Reports an event of a shim method (which SQLite called). With reach
+// counting on (reach.h), also counts it by its callers: the frames above
+// this one (the shim method, then SQLite).
+[[gnu::noinline]] void Report(VfsEvent event, FileRole role, int64_t arg) {
+  if (ReachOn()) {
+    const void* pcs[kReachFrames];
+    const int n = CallerFrames(1, pcs, kReachFrames);
+    NoteReach(static_cast<uint32_t>(event), pcs, n);
+  }
   if (VfsListener* l = tls_listener) l->OnEvent(event, role, arg);
 }
 
@@ -80,6 +90,7 @@ FileRole RoleFor(const char* zName, int flags) {
 }
 
 int ShimClose(sqlite3_file* f) {
+  ForgetShmRegions(f);  // SQLite unmaps first; this is for a base that does not need it
   int rc = RealMethods(f)->xClose(Real(f));
   delete Shim(f)->private_shm;
   Shim(f)->private_shm = nullptr;
@@ -169,13 +180,18 @@ int ShimDeviceCharacteristics(sqlite3_file* f) {
 int ShimShmMap(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
   Report(VfsEvent::kShmMap, RoleOf(f), region);
   PrivateShm* priv = Shim(f)->private_shm;
-  if (priv == nullptr) return RealMethods(f)->xShmMap(Real(f), region, size, extend, out);
+  if (priv == nullptr) {
+    const int rc = RealMethods(f)->xShmMap(Real(f), region, size, extend, out);
+    if (rc == SQLITE_OK || rc == SQLITE_READONLY) NoteShmRegion(f, region, size, *out);
+    return rc;
+  }
   void volatile* real = nullptr;
   const int rc = RealMethods(f)->xShmMap(Real(f), region, size, 1, &real);
   if (rc != SQLITE_OK) return rc;
   if (priv->regions.size() <= static_cast<size_t>(region)) priv->regions.resize(region + 1, nullptr);
   if (priv->regions[region] == nullptr) priv->regions[region] = std::calloc(1, size);
   *out = priv->regions[region];
+  if (*out) NoteShmRegion(f, region, size, *out);
   return *out ? SQLITE_OK : SQLITE_NOMEM;
 }
 
@@ -191,6 +207,7 @@ void ShimShmBarrier(sqlite3_file* f) {
 }
 
 int ShimShmUnmap(sqlite3_file* f, int delete_flag) {
+  ForgetShmRegions(f);
   if (PrivateShm* priv = Shim(f)->private_shm) {
     delete priv;
     Shim(f)->private_shm = new PrivateShm;
@@ -418,6 +435,12 @@ void SeedVfs(uint64_t seed) {
 
 void SetVfsListener(VfsListener* listener) { tls_listener = listener; }
 VfsListener* GetVfsListener() { return tls_listener; }
+void ReportShmAccess(bool write, int64_t offset, const void* pc) {
+  const VfsEvent e = write ? VfsEvent::kShmWrite : VfsEvent::kShmRead;
+  NoteReach(static_cast<uint32_t>(e), &pc, 1);
+  if (VfsListener* l = tls_listener) l->OnEvent(e, FileRole::kDb, offset);
+}
+
 void SetVfsFsyncLies(bool lies) { g_fsync_lies.store(lies, std::memory_order_relaxed); }
 
 const char* ToString(VfsEvent e) {
@@ -432,6 +455,8 @@ const char* ToString(VfsEvent e) {
     case VfsEvent::kShmMap: return "shm-map";
     case VfsEvent::kFileControl: return "file-control";
     case VfsEvent::kSleep: return "sleep";
+    case VfsEvent::kShmRead: return "shm-read";
+    case VfsEvent::kShmWrite: return "shm-write";
     case VfsEvent::kCount: break;
   }
   return "?";
