@@ -137,8 +137,10 @@ endfunction()
 #     object file compiled from <dir>/sqlite3.c exactly as
 #     harvey_sqlite_release_library does (same definitions, HARVEY_SQLITE_OPT),
 #     plus clang's SanitizerCoverage: a call before every load and store
-#     (trace-loads/trace-stores) and a guard at every function entry
-#     (func,trace-pc-guard), answered by harness/worker/shm_hooks.cc. Always
+#     (trace-loads/trace-stores) and a guard on every edge (trace-pc-guard),
+#     answered by harness/worker/shm_hooks.cc; and line tables
+#     (-gline-tables-only, with inlining), so `harvey fuzz --reach` names
+#     the wal.c function of a point even where -O1 inlined it. Always
 #     compiled by clang (HARVEY_CLANG), whatever the project's C compiler: gcc
 #     has no such instrumentation, and the result is a plain ELF object that
 #     links with gcc-built code (its only external references are libc and
@@ -152,8 +154,8 @@ function(harvey_sqlite_shm_object out_var dir version)
   endforeach()
   separate_arguments(opt UNIX_COMMAND "${HARVEY_SQLITE_OPT}")
   add_custom_command(OUTPUT ${obj}
-    COMMAND ${CMAKE_C_COMPILER_LAUNCHER} ${HARVEY_CLANG} -c ${opt} -g0 -w -fPIE -DNDEBUG
-            -fsanitize-coverage=func,trace-pc-guard,trace-loads,trace-stores
+    COMMAND ${CMAKE_C_COMPILER_LAUNCHER} ${HARVEY_CLANG} -c ${opt} -w -fPIE -DNDEBUG
+            -gline-tables-only -fsanitize-coverage=trace-pc-guard,trace-loads,trace-stores
             ${defs} -I${dir} ${dir}/sqlite3.c -o ${obj}
     DEPENDS ${dir}/sqlite3.c
     COMMENT "SQLite ${version}, shm-instrumented (clang SanitizerCoverage)"

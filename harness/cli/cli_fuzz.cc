@@ -129,7 +129,7 @@ int CmdFuzz(const FuzzArgs& a) {
       std::fprintf(stderr, "harvey fuzz: --reach counts only workers that see %s (fork, inproc)\n",
                    reach_dir.c_str());
     }
-    EnableReach(reach_dir);
+    EnableReach(reach_dir, /*here=*/a.boundary == "inproc");
   }
   std::string error;
   auto backend = MakeBackend(a.boundary, &error);

@@ -11,7 +11,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
+#include <cstdio>
+#include <cstdlib>
 
+#include "harness/os/process.h"
 #include "harness/worker/reach.h"
 #include "harness/worker/vfs_shim.h"
 
@@ -54,6 +58,9 @@ class Symbols {
     --it;
     return addr < it->start + std::max<uint64_t>(it->size, 1) ? it->name : "";
   }
+  // Link-time address of an offset from the load base, and back.
+  uint64_t Address(uint64_t offset) const { return offset + first_vaddr_; }
+  uint64_t Offset(uint64_t address) const { return address - first_vaddr_; }
   void AllNames(std::set<std::string>* out) const {
     for (const Func& f : funcs_) out->insert(f.name);
   }
@@ -107,11 +114,85 @@ const char* KindName(uint32_t kind) {
   return ToString(static_cast<VfsEvent>(kind));
 }
 
+// The function chain (innermost first, inlined frames included) of code
+// addresses of one executable: addr2line with the line tables when it is
+// here (the -shm builds have them), else the ELF symbol table alone.
+class Symbolizer {
+ public:
+  explicit Symbolizer(const std::string& exe) : exe_(exe), symbols_(exe) {}
+  const std::string& error() const { return symbols_.error(); }
+  const Symbols& symbols() const { return symbols_; }
+
+  // Offsets from the load base, as reach.h stores them (without the +1).
+  void Resolve(const std::set<uint64_t>& offsets) {
+    std::vector<uint64_t> todo;
+    for (uint64_t o : offsets) {
+      if (!chains_.count(o)) todo.push_back(o);
+    }
+    static const std::string addr2line = FindTool("addr2line");
+    for (size_t i = 0; i < todo.size();) {
+      std::vector<std::string> argv;
+      std::vector<uint64_t> batch;
+      if (!addr2line.empty()) argv = {addr2line, "-f", "-i", "-a", "-e", exe_};
+      for (; i < todo.size() && batch.size() < 4000; ++i) {
+        batch.push_back(todo[i]);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(symbols_.Address(todo[i])));
+        argv.push_back(buf);
+      }
+      if (!addr2line.empty()) Parse(RunCommand(argv, 120000).output);
+      for (uint64_t o : batch) {  // what addr2line did not name: the symbol table
+        auto& c = chains_[o];
+        if (c.empty() || c.front() == "??") c = {symbols_.Lookup(o)};
+      }
+    }
+  }
+  const std::vector<std::string>& Chain(uint64_t offset) const {
+    static const std::vector<std::string> kNone;
+    auto it = chains_.find(offset);
+    return it == chains_.end() ? kNone : it->second;
+  }
+
+ private:
+  // "0xADDR" then (function, file:line) per frame, innermost first.
+  void Parse(const std::string& out) {
+    std::istringstream in(out);
+    std::vector<std::string>* chain = nullptr;
+    bool want_function = false;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("0x", 0) == 0 && line.find(' ') == std::string::npos) {
+        const uint64_t addr = std::strtoull(line.c_str(), nullptr, 16);
+        chain = &chains_[symbols_.Offset(addr)];
+        chain->clear();
+        want_function = true;
+      } else if (chain && want_function) {
+        chain->push_back(line);
+        want_function = false;
+      } else {
+        want_function = true;  // the file:line line; a function may follow
+      }
+    }
+  }
+
+  std::string exe_;
+  Symbols symbols_;
+  std::map<uint64_t, std::vector<std::string>> chains_;
+};
+
 }  // namespace
 
 ReachReport CollectReach(const std::string& dir) {
   ReachReport r;
-  std::map<std::string, std::unique_ptr<Symbols>> symbols;  // by executable
+  struct Point {
+    uint32_t kind;
+    uint64_t pc[kReachFrames];
+    uint64_t count;
+  };
+  struct PerExe {
+    std::vector<Point> points;
+    std::set<uint64_t> entered;  // offsets
+  };
+  std::map<std::string, PerExe> by_exe;
   std::error_code ec;
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -125,42 +206,69 @@ ReachReport CollectReach(const std::string& dir) {
     if (!in.read(reinterpret_cast<char*>(&h), sizeof h) || h.magic != kReachMagic) continue;  // never written
     h.exe[sizeof h.exe - 1] = '\0';
     std::vector<ReachSlot> slots(h.slots);
-    if (!in.read(reinterpret_cast<char*>(slots.data()), static_cast<std::streamsize>(sizeof(ReachSlot) * h.slots))) {
+    std::vector<uint32_t> entered(h.entered_cap);
+    if (!in.read(reinterpret_cast<char*>(slots.data()), static_cast<std::streamsize>(sizeof(ReachSlot) * h.slots)) ||
+        !in.read(reinterpret_cast<char*>(entered.data()), static_cast<std::streamsize>(sizeof(uint32_t) * h.entered_cap))) {
       r.problems.push_back("short file " + path.string());
       continue;
     }
     r.files++;
     std::string exe = h.exe;
     if (exe.ends_with(" (deleted)")) exe.resize(exe.size() - 10);
-    auto& sym = symbols[exe];
-    if (!sym) {
-      sym = std::make_unique<Symbols>(exe);
-      if (!sym->error().empty()) r.problems.push_back(sym->error());
-      sym->AllNames(&r.functions_in_binary);
-      if (r.wal_functions.empty()) {
-        std::ifstream wf(exe + ".wal-functions");
-        for (std::string line; std::getline(wf, line);) {
-          if (!line.empty()) r.wal_functions.push_back(line);
-        }
-        if (!r.wal_functions.empty()) r.wal_functions_source = exe + ".wal-functions";
-      }
-    }
+    PerExe& pe = by_exe[exe];
     for (const ReachSlot& s : slots) {
       if (s.key == 0 || s.count == 0) continue;
+      Point p{s.kind, {}, s.count};
+      std::memcpy(p.pc, s.pc, sizeof p.pc);
+      pe.points.push_back(p);
+    }
+    if (h.entered_count > h.entered_cap) r.problems.push_back("entered table full in " + path.string());
+    for (uint64_t i = 0; i < std::min<uint64_t>(h.entered_count, h.entered_cap); ++i) {
+      // offset + 1 of the return address of a guard call: the instruction
+      // there is the block's first, with the block's (inlined) location.
+      if (entered[i] >= 1) pe.entered.insert(entered[i] - 1);
+    }
+  }
+  for (auto& [exe, pe] : by_exe) {
+    Symbolizer sym(exe);
+    if (!sym.error().empty()) r.problems.push_back(sym.error());
+    sym.symbols().AllNames(&r.functions_in_binary);
+    if (r.wal_functions.empty()) {
+      std::ifstream wf(exe + ".wal-functions");
+      for (std::string line; std::getline(wf, line);) {
+        if (!line.empty()) r.wal_functions.push_back(line);
+      }
+      if (!r.wal_functions.empty()) r.wal_functions_source = exe + ".wal-functions";
+    }
+    std::set<uint64_t> want = pe.entered;
+    for (const Point& p : pe.points) {
+      for (uint64_t pc : p.pc) {
+        if (pc >= 2) want.insert(pc - 2);  // offset + 1 of a return address: the call is the byte before
+      }
+    }
+    sym.Resolve(want);
+    for (uint64_t o : pe.entered) {
+      for (const std::string& fn : sym.Chain(o)) r.entered.insert(fn);
+    }
+    for (const Point& p : pe.points) {
+      // The innermost function above the shim and SQLite's sqlite3Os* wrappers.
+      // Every function from there outwards in that frame's inline chain has
+      // the point in its compiled body (r.within).
+      // The outer frames (callers) ran too: they count as entered.
       std::string fn;
-      for (int i = 0; i < kReachFrames && s.pc[i] != 0; ++i) {
-        // pc is the offset + 1 of a return address; the call is the byte before it.
-        fn = sym->Lookup(s.pc[i] - 2);
-        if (!Skip(fn)) break;
-        fn.clear();
+      for (int i = 0; i < kReachFrames && p.pc[i] >= 2; ++i) {
+        const bool first = fn.empty();
+        const std::vector<std::string>& chain = sym.Chain(p.pc[i] - 2);
+        for (size_t j = 0; j < chain.size(); ++j) {
+          if (Skip(chain[j]) || chain[j] == "??") continue;
+          if (fn.empty()) fn = chain[j];
+          if (first) r.within.insert(chain[j]);
+          r.entered.insert(chain[j]);
+        }
       }
-      if (s.kind == kReachEntered) {
-        if (!fn.empty()) r.entered.insert(fn);
-        continue;
-      }
-      const std::string kind = KindName(s.kind);
-      r.by_kind[kind] += s.count;
-      r.by_function[fn.empty() ? "(outside the executable or unknown)" : fn][kind] += s.count;
+      const std::string kind = KindName(p.kind);
+      r.by_kind[kind] += p.count;
+      r.by_function[fn.empty() ? "(outside the executable or unknown)" : fn][kind] += p.count;
     }
   }
   return r;
@@ -208,11 +316,9 @@ std::string FormatReach(const ReachReport& r) {
   } else {
     std::vector<std::string> entered_with, entered_without, never, absent;
     for (const std::string& fn : r.wal_functions) {
-      if (!r.functions_in_binary.count(fn)) {
-        absent.push_back(fn);
-      } else if (!r.entered.count(fn)) {
-        never.push_back(fn);
-      } else if (r.by_function.count(fn)) {
+      if (!r.entered.count(fn)) {
+        (r.functions_in_binary.count(fn) ? never : absent).push_back(fn);
+      } else if (r.within.count(fn)) {
         entered_with.push_back(fn);
       } else {
         entered_without.push_back(fn);
@@ -220,9 +326,9 @@ std::string FormatReach(const ReachReport& r) {
     }
     const size_t entered = entered_with.size() + entered_without.size();
     std::snprintf(buf, sizeof buf,
-                  "  WAL functions (%zu in wal.c, %zu functions in the binary): %zu entered, %zu of them (%.1f%%) "
-                  "with a preemption point hit inside\n",
-                  r.wal_functions.size(), r.wal_functions.size() - absent.size(), entered, entered_with.size(),
+                  "  WAL functions (%zu defined in wal.c): %zu entered (inlined ones included), %zu of them (%.1f%%) "
+                  "with a preemption point hit inside (in its own code or code inlined into it)\n",
+                  r.wal_functions.size(), entered, entered_with.size(),
                   entered ? 100.0 * static_cast<double>(entered_with.size()) / static_cast<double>(entered) : 0.0);
     out += buf;
     auto list = [&](const char* title, const std::vector<std::string>& v) {
@@ -231,8 +337,8 @@ std::string FormatReach(const ReachReport& r) {
       out += "\n";
     };
     list("entered, no preemption point hit inside", entered_without);
-    list("never entered", never);
-    list("not a function of this binary (inlined into callers, or compiled out)", absent);
+    list("never entered (a function of the binary)", never);
+    list("never entered, no symbol (only inlined, or compiled out of this build)", absent);
   }
   for (const std::string& p : r.problems) out += "  problem: " + p + "\n";
   return out;

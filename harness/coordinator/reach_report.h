@@ -25,7 +25,10 @@ struct ReachReport {
   int files = 0;                                          // worker processes that recorded
   std::map<std::string, uint64_t> by_kind;                // event name -> hits
   std::map<std::string, std::map<std::string, uint64_t>> by_function;  // function -> event -> hits
-  std::set<std::string> entered;                          // functions entered (instrumented builds)
+  std::set<std::string> entered;                          // functions entered, inlined ones too (-shm builds)
+  // Functions with a point hit in their compiled body: the calling
+  // function and every function it is inlined into there.
+  std::set<std::string> within;
   std::set<std::string> functions_in_binary;              // every function symbol of the executables
   std::vector<std::string> wal_functions;                 // wal.c functions (empty: no list)
   std::string wal_functions_source;                       // the list's file

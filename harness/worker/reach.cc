@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <unwind.h>
@@ -21,24 +22,28 @@ std::string& ReachDir() {
   }();
   return dir;
 }
-std::atomic<bool> g_on{!ReachDir().empty()};
+std::atomic<bool> g_on{false};
 
 std::mutex g_mu;
-std::atomic<pid_t> g_pid{0};           // the process the mapping below belongs to
 std::atomic<ReachSlot*> g_slots{nullptr};
+ReachHeader* g_header = nullptr;       // of the mapping, when g_slots is set
 uintptr_t g_base = 0;                  // this executable's load base
 
 // Creates this process's counter file; nullptr when it cannot (then nothing
 // is recorded: reach is a report, never a reason to fail a run).
+// g_mapped: this process has tried (a fork handler clears it in the child,
+// so the hot path needs no getpid()).
+std::atomic<bool> g_mapped{false};
+
 ReachSlot* Map() {
-  const pid_t pid = getpid();
-  if (g_pid.load(std::memory_order_acquire) == pid) return g_slots.load(std::memory_order_acquire);
+  if (g_mapped.load(std::memory_order_acquire)) return g_slots.load(std::memory_order_acquire);
   std::lock_guard lock(g_mu);
-  if (g_pid.load(std::memory_order_relaxed) == pid) return g_slots.load(std::memory_order_relaxed);
+  if (g_mapped.load(std::memory_order_relaxed)) return g_slots.load(std::memory_order_relaxed);
+  const pid_t pid = getpid();
   g_slots.store(nullptr, std::memory_order_relaxed);  // a fork's child gets a file of its own
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(&Map), &info) != 0) g_base = reinterpret_cast<uintptr_t>(info.dli_fbase);
-  const size_t bytes = sizeof(ReachHeader) + sizeof(ReachSlot) * kReachSlots;
+  const size_t bytes = sizeof(ReachHeader) + sizeof(ReachSlot) * kReachSlots + sizeof(uint32_t) * kReachEnteredCap;
   int fd = -1;
   for (int n = 0; n < 1000 && fd < 0; ++n) {
     const std::string path = ReachDir() + "/reach-" + std::to_string(pid) + "-" + std::to_string(n) + ".bin";
@@ -55,11 +60,13 @@ ReachSlot* Map() {
     const ssize_t len = ::readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
     h->exe[len > 0 ? len : 0] = '\0';
     h->slots = kReachSlots;
+    h->entered_cap = kReachEnteredCap;
     h->magic = kReachMagic;
     slots = reinterpret_cast<ReachSlot*>(h + 1);
+    g_header = h;
   }
   g_slots.store(slots, std::memory_order_release);
-  g_pid.store(pid, std::memory_order_release);
+  g_mapped.store(true, std::memory_order_release);
   return slots;
 }
 
@@ -91,12 +98,36 @@ _Unwind_Reason_Code Step(struct _Unwind_Context* ctx, void* arg) {
 
 bool ReachOn() { return g_on.load(std::memory_order_relaxed); }
 
-void EnableReach(const std::string& dir) {
+namespace {
+
+// A forked child records into a file of its own.
+void InstallForkHandler() {
+  static bool installed = false;  // under g_mu, or at static initialisation
+  if (installed) return;
+  installed = true;
+  ::pthread_atfork(nullptr, nullptr, [] {
+    g_mapped.store(false, std::memory_order_relaxed);
+    g_on.store(!ReachDir().empty(), std::memory_order_relaxed);
+  });
+}
+
+// An exec'd worker: on from the start when HARVEY_REACH_DIR is set.
+const bool g_from_env = [] {
+  if (ReachDir().empty()) return false;
+  InstallForkHandler();
+  g_on.store(true, std::memory_order_relaxed);
+  return true;
+}();
+
+}  // namespace
+
+void EnableReach(const std::string& dir, bool here) {
   std::lock_guard lock(g_mu);
   ReachDir() = dir;
   ::setenv("HARVEY_REACH_DIR", dir.c_str(), 1);
-  g_pid.store(0, std::memory_order_release);  // a new file in the new directory
-  g_on.store(true, std::memory_order_relaxed);
+  g_mapped.store(false, std::memory_order_release);  // a new file in the new directory
+  g_on.store(here, std::memory_order_relaxed);
+  InstallForkHandler();
 }
 
 void NoteReach(uint32_t kind, const void* const* pcs, int n) {
@@ -129,6 +160,16 @@ void NoteReach(uint32_t kind, const void* const* pcs, int n) {
   }
   // A full neighbourhood: dropped (the table has 32768 slots; a campaign
   // hits a few thousand call sites).
+}
+
+void NoteEntered(const void* pc) {
+  if (!ReachOn()) return;
+  ReachSlot* slots = Map();
+  if (slots == nullptr) return;
+  const uint64_t i = std::atomic_ref<uint64_t>(g_header->entered_count).fetch_add(1, std::memory_order_relaxed);
+  if (i >= kReachEnteredCap) return;
+  auto* entered = reinterpret_cast<uint32_t*>(slots + kReachSlots);
+  entered[i] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(pc) - g_base + 1);
 }
 
 int CallerFrames(int skip, const void** out, int max) {

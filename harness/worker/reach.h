@@ -1,6 +1,7 @@
 // Reach counters (`harvey fuzz --reach`): which preemption points a process
 // hit, by event kind and by the code that made the call, and (in
-// shm-instrumented builds) which functions it entered.
+// shm-instrumented builds) which code it entered (the first hit of each
+// coverage guard: functions and the blocks inside them).
 //
 // Off unless HARVEY_REACH_DIR is set in the environment (at process start)
 // or EnableReach() is called; then each process that records anything
@@ -19,15 +20,19 @@
 
 namespace harvey::harness {
 
-inline constexpr uint64_t kReachMagic = 0x3168636165727668ull;  // "hvreach1"
-inline constexpr int kReachSlots = 1 << 15;
+inline constexpr uint64_t kReachMagic = 0x3268636165727668ull;  // "hvreach2"
+inline constexpr int kReachSlots = 1 << 12;
 inline constexpr int kReachFrames = 3;
-inline constexpr uint32_t kReachEntered = 255;  // kind of a function-entry slot
+inline constexpr uint32_t kReachEnteredCap = 1u << 18;
 
+// The file: a ReachHeader, kReachSlots ReachSlots (points hit), then
+// kReachEnteredCap uint32_t (code entered: offset + 1 of the first hit of
+// each coverage guard in this process, appended; entered_count of them used).
 struct ReachHeader {
   uint64_t magic;
   uint32_t slots;
-  uint32_t unused;
+  uint32_t entered_cap;
+  uint64_t entered_count;  // may exceed entered_cap: the rest were dropped
   char exe[4096];  // readlink(/proc/self/exe)
 };
 struct ReachSlot {
@@ -40,14 +45,20 @@ struct ReachSlot {
 
 // Whether this process records (cheap).
 bool ReachOn();
-// Turns recording on for this process and, through HARVEY_REACH_DIR, for the
-// processes it starts. `dir` must exist.
-void EnableReach(const std::string& dir);
+// Turns recording on for the processes this one starts (exec'd: through
+// HARVEY_REACH_DIR; forked: a fork handler) and, if `here`, for this one
+// (inproc: the workers are threads of it; a fork coordinator only creates
+// databases). `dir` must exist.
+void EnableReach(const std::string& dir, bool here);
 
 // One hit of event `kind` made from `pcs` (innermost first, n <= kReachFrames;
 // return addresses in this executable). No-op when off. Async-signal-unsafe
 // only on the first call of a process (it creates the file).
 void NoteReach(uint32_t kind, const void* const* pcs, int n);
+// Code at `pc` (in this executable) ran for the first time in this process
+// (shm_hooks.cc: the first hit of a SanitizerCoverage guard). No-op when off.
+void NoteEntered(const void* pc);
+
 // The innermost return addresses of the caller's caller, skipping `skip`
 // frames, into out[0..max); returns how many. For the VFS shim, whose
 // callers are SQLite.

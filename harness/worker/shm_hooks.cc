@@ -1,6 +1,6 @@
 // The callbacks of clang's SanitizerCoverage for the shm-instrumented SQLite
 // (harvey-sqlite-V-shm; cmake/HarveySqlite.cmake compiles only sqlite3.c
-// with -fsanitize-coverage=func,trace-pc-guard,trace-loads,trace-stores).
+// with -fsanitize-coverage=trace-pc-guard,trace-loads,trace-stores).
 // Linked only into those executables: the other builds have no
 // instrumented code, and the libFuzzer build defines these symbols itself.
 //
@@ -12,10 +12,11 @@
 // VfsListener, which is harness code (not instrumented), so it cannot come
 // back here; a thread-local flag guards against it anyway.
 //
-// Function entry: trace-pc-guard at function level gives each SQLite
-// function a guard; the first entry of each with reach counting on
-// (reach.h) records "entered", then clears the guard so later entries cost
-// one load and a compare.
+// Code entered: trace-pc-guard gives every edge of SQLite's code a guard;
+// the first hit of each with reach counting on (reach.h) records its pc
+// ("entered"; the report maps it to the functions, inlined ones included,
+// with the line tables), then clears the guard so later hits cost one load
+// and a compare.
 #include <cstdint>
 
 #include "harness/worker/reach.h"
@@ -46,8 +47,7 @@ void __sanitizer_cov_trace_pc_guard_init(uint32_t* start, uint32_t* stop) {
 void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
   if (*guard == 0 || !harvey::harness::ReachOn()) return;
   *guard = 0;
-  const void* pc = __builtin_return_address(0);
-  harvey::harness::NoteReach(harvey::harness::kReachEntered, &pc, 1);
+  harvey::harness::NoteEntered(__builtin_return_address(0));
 }
 
 #define HARVEY_SHM_HOOK(bits, type)                                           \

@@ -437,7 +437,16 @@ void SetVfsListener(VfsListener* listener) { tls_listener = listener; }
 VfsListener* GetVfsListener() { return tls_listener; }
 void ReportShmAccess(bool write, int64_t offset, const void* pc) {
   const VfsEvent e = write ? VfsEvent::kShmWrite : VfsEvent::kShmRead;
-  NoteReach(static_cast<uint32_t>(e), &pc, 1);
+  if (ReachOn()) {
+    // Above this frame: the coverage hook, then SQLite (pc and its callers).
+    const void* pcs[kReachFrames];
+    int n = CallerFrames(2, pcs, kReachFrames);
+    if (n == 0 || pcs[0] != pc) {
+      pcs[0] = pc;
+      n = 1;
+    }
+    NoteReach(static_cast<uint32_t>(e), pcs, n);
+  }
   if (VfsListener* l = tls_listener) l->OnEvent(e, FileRole::kDb, offset);
 }
 
