@@ -131,3 +131,35 @@ function(harvey_sqlite_release_library target dir)
   target_compile_options(${target} PRIVATE ${HARVEY_SQLITE_OPT} -g0 -w)
   target_link_libraries(${target} PUBLIC Threads::Threads m ${CMAKE_DL_LIBS})
 endfunction()
+
+
+#   harvey_sqlite_shm_object(<out-var> <dir> <version>)
+#     The shm-instrumented SQLite of <version> (harvey-sqlite-V-shm): an
+#     object file compiled from <dir>/sqlite3.c exactly as
+#     harvey_sqlite_release_library does (same definitions, HARVEY_SQLITE_OPT),
+#     plus clang's SanitizerCoverage: a call before every load and store
+#     (trace-loads/trace-stores) and a guard on every edge (trace-pc-guard),
+#     answered by harness/worker/shm_hooks.cc; and line tables
+#     (-gline-tables-only, with inlining), so `harvey fuzz --reach` names
+#     the wal.c function of a point even where -O1 inlined it. Always
+#     compiled by clang (HARVEY_CLANG), whatever the project's C compiler: gcc
+#     has no such instrumentation, and the result is a plain ELF object that
+#     links with gcc-built code (its only external references are libc and
+#     the __sanitizer_cov_* hooks). -fPIE because gcc links PIE executables
+#     here and clang 14 does not default to it.
+function(harvey_sqlite_shm_object out_var dir version)
+  set(obj ${CMAKE_CURRENT_BINARY_DIR}/sqlite-${version}-shm.o)
+  set(defs "")
+  foreach(d IN LISTS HARVEY_SQLITE_RELEASE_DEFINITIONS)
+    list(APPEND defs "-D${d}")
+  endforeach()
+  separate_arguments(opt UNIX_COMMAND "${HARVEY_SQLITE_OPT}")
+  add_custom_command(OUTPUT ${obj}
+    COMMAND ${CMAKE_C_COMPILER_LAUNCHER} ${HARVEY_CLANG} -c ${opt} -w -fPIE -DNDEBUG
+            -gline-tables-only -fsanitize-coverage=trace-pc-guard,trace-loads,trace-stores
+            ${defs} -I${dir} ${dir}/sqlite3.c -o ${obj}
+    DEPENDS ${dir}/sqlite3.c
+    COMMENT "SQLite ${version}, shm-instrumented (clang SanitizerCoverage)"
+    VERBATIM)
+  set(${out_var} ${obj} PARENT_SCOPE)
+endfunction()

@@ -51,7 +51,8 @@ constexpr EventKind kEventKinds[] = {
     EventKind::kWrite,   EventKind::kSync,       EventKind::kTruncate, EventKind::kLock,
     EventKind::kUnlock,  EventKind::kShmLock,    EventKind::kShmBarrier,
     EventKind::kShmMap,  EventKind::kFileControl, EventKind::kSleep,   EventKind::kRead,
-    EventKind::kFileSize, EventKind::kCheckReservedLock, EventKind::kFetch, EventKind::kUnfetch};
+    EventKind::kFileSize, EventKind::kCheckReservedLock, EventKind::kFetch, EventKind::kUnfetch,
+    EventKind::kShmRead, EventKind::kShmWrite};
 constexpr uint32_t kMaxOrdinal = 1'000'000;
 constexpr int64_t kMaxJournalSizeLimit = 1'000'000'000;
 constexpr int64_t kMaxMmapSize = 0x7fff0000;  // SQLITE_MAX_MMAP_SIZE of Debian and the amalgamations
@@ -204,16 +205,18 @@ std::string CheckBoundaryName(std::string_view name) {
   return "";
 }
 
-// SQLite build names in `sqlite` lines: "system" or a version N.N.N[.N].
-std::string CheckSqliteNameImpl(std::string_view name) {
-  if (name == "system") return "";
-  // A version may carry a build tag: "3.54.1-mutants" (the mutant schemata
-  // of 3.54.1, fuzz/mutate/): '-' then [a-z]{1,16}.
+// SQLite build names in `sqlite` lines: "system" or a version N.N.N[.N],
+// optionally with a build tag: "3.54.1-shm" (its shm-instrumented build:
+// every load and store in the wal-index a preemption point), "3.54.1-mutants"
+// (the mutant schemata of 3.54.1, fuzz/mutate/): '-' then [a-z]{1,16}.
+std::string CheckSqliteNameImpl(std::string_view full) {
+  if (full == "system") return "";
+  std::string_view name = full;
   if (const size_t dash = name.find('-'); dash != std::string_view::npos) {
     const std::string_view tag = name.substr(dash + 1);
     bool tag_ok = !tag.empty() && tag.size() <= 16;
     for (char c : tag) tag_ok = tag_ok && c >= 'a' && c <= 'z';
-    if (!tag_ok) return "invalid SQLite " + Quote(name) + " (want system, a version such as 3.54.1, or VERSION-TAG)";
+    if (!tag_ok) return "invalid SQLite " + Quote(full) + " (want system, a version such as 3.54.1, or VERSION-TAG such as 3.54.1-shm)";
     name = name.substr(0, dash);
   }
   int parts = 0;
@@ -225,7 +228,7 @@ std::string CheckSqliteNameImpl(std::string_view name) {
     ++parts;
   }
   if (ok && name.back() != '.' && parts >= 3 && parts <= 4) return "";
-  return "invalid SQLite " + Quote(name) + " (want system or a version such as 3.54.1)";
+  return "invalid SQLite " + Quote(full) + " (want system, a version such as 3.54.1, or VERSION-TAG such as 3.54.1-shm)";
 }
 
 // How many arguments an op takes, and a description for error messages.

@@ -104,6 +104,8 @@ const char* ToString(EventKind e) {
     case EventKind::kCheckReservedLock: return "check-reserved-lock";
     case EventKind::kFetch: return "fetch";
     case EventKind::kUnfetch: return "unfetch";
+    case EventKind::kShmRead: return "shm-read";
+    case EventKind::kShmWrite: return "shm-write";
   }
   return "?";
 }

@@ -31,6 +31,7 @@ enum class Defect { kNone, kCanary, kFsyncLies, kNoLocking, kMixedLocking, kPriv
 enum class EventKind {
   kWrite, kSync, kTruncate, kLock, kUnlock, kShmLock, kShmBarrier, kShmMap,
   kFileControl, kSleep, kRead, kFileSize, kCheckReservedLock, kFetch, kUnfetch,
+  kShmRead, kShmWrite,  // loads/stores in the wal-index (shm-instrumented builds only)
 };
 
 struct Config {

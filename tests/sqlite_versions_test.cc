@@ -185,7 +185,7 @@ TEST_F(SqliteCliTest, VersionsListsEveryBuildWithItsSourceId) {
   for (size_t i = 1; i < j["versions"].size(); ++i) {
     const nlohmann::json& b = j["versions"][i];
     // Each binary links what it is named for (a tagged build such as the
-    // mutant schemata "3.54.1-mutants": the version before the tag).
+    // mutant schemata "3.54.1-mutants", the instrumented "3.54.1-shm": the version before the tag).
     const std::string name = b["sqlite"].get<std::string>();
     EXPECT_EQ(b["version"], name.substr(0, name.find('-'))) << b.dump();
     EXPECT_NE(b["source_id"], sqlite3_sourceid()) << b.dump();

@@ -68,6 +68,7 @@ struct FuzzArgs {
   std::string sqlite;                // "" = system; "V" or a mix "a+b", recorded in findings
   std::string policy = "op";         // model::ParsePolicy
   std::string junit;                 // "" = none; else JUnit XML here (harness/cli/junit.h)
+  bool reach = false;                // print the preemption points reached (coordinator/reach_report.h)
 };
 int CmdFuzz(const FuzzArgs& a);
 

@@ -10,6 +10,8 @@
 #include <iostream>
 
 #include "harness/coordinator/campaign.h"
+#include "harness/coordinator/reach_report.h"
+#include "harness/worker/reach.h"
 #include "harness/cli/cli.h"
 #include "harness/cli/finding_story.h"
 #include "harness/cli/junit.h"
@@ -165,6 +167,19 @@ int CmdFuzz(const FuzzArgs& a) {
     return kExitEnvironment;
   }
   std::fprintf(stderr, "harvey fuzz: scratch %s\n", scratch.value()->where().c_str());
+  std::string reach_dir;  // --reach: every worker process's counters (harness/worker/reach.h)
+  if (a.reach) {
+    reach_dir = scratch.value()->path() + "/reach";
+    if (::mkdir(reach_dir.c_str(), 0755) != 0) {
+      std::fprintf(stderr, "harvey fuzz: cannot create %s\n", reach_dir.c_str());
+      return kExitHarness;
+    }
+    if (a.boundary != "fork" && a.boundary != "inproc") {
+      std::fprintf(stderr, "harvey fuzz: --reach counts only workers that see %s (fork, inproc)\n",
+                   reach_dir.c_str());
+    }
+    EnableReach(reach_dir, /*here=*/a.boundary == "inproc");
+  }
   std::string error;
   auto backend = MakeBackend(a.boundary, &error);
   if (!backend) {
@@ -256,6 +271,7 @@ int CmdFuzz(const FuzzArgs& a) {
     exit_code = kExitMismatch;
   }
   backend.reset();
+  if (a.reach) std::fputs(FormatReach(CollectReach(reach_dir)).c_str(), stderr);
   const bool interrupted = t.interrupted || Interrupted();
   std::string verdict = t.mismatch ? "FOUND A MISMATCH"
                                    : "no failure found (this is not a proof of safety)";

@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
   f->add_option("--steps", fuzz.steps, "Steps per schedule")->check(CLI::Range(1, 100000));
   f->add_option("--workers", fuzz.workers, "Workers per schedule")->check(CLI::Range(1, 8));
   f->add_flag("--json", fuzz.json, "Print one JSON object on stdout at the end");
+  f->add_flag("--reach", fuzz.reach,
+              "At the end, print which preemption points were hit (by event and SQLite function) and which "
+              "WAL functions were never entered (fork and inproc; function entries: V-shm builds)");
   f->add_option("--policy", fuzz.policy, "op (op-level) | random | pct:D (fine-grained; decisions saved in findings)");
   f->add_option("--scratch", fuzz.scratch_parent, "Parent of the scratch directory");
   f->add_option("--defect", fuzz.defect, "Calibration defect, recorded in saved findings")

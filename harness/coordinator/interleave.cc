@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "harness/os/interrupt.h"
+#include "harness/worker/shm_regions.h"
 #include "model/format.h"
 
 namespace harvey::harness {
@@ -13,6 +14,18 @@ using model::OpKind;
 
 std::FILE* g_slice_log = nullptr;
 std::vector<SliceRecord>* g_slice_recorder = nullptr;
+
+// "shm-lock db 65793"; for the shm-instrumented builds' accesses, the
+// wal-index field: "shm-read nBackfill (96)", "shm-write aReadMark+4 (104)".
+std::string DescribeEvent(const EventInfo& e) {
+  if (e.event == VfsEvent::kShmRead || e.event == VfsEvent::kShmWrite) {
+    int64_t within = 0;
+    const char* field = ShmFieldName(e.arg, &within);
+    return std::string(ToString(e.event)) + " " + field + (within ? "+" + std::to_string(within) : "") + " (" +
+           std::to_string(e.arg) + ")";
+  }
+  return std::string(ToString(e.event)) + " " + ToString(e.role) + " " + std::to_string(e.arg);
+}
 
 class Interleaver {
  public:
@@ -66,9 +79,7 @@ class Interleaver {
       if (g_slice_recorder) g_slice_recorder->push_back({w, step, slice.finished, slice.event});
       if (g_slice_log) {
         const std::string what = slice.finished ? "-> " + model::Describe(s_.steps[step].op.kind, slice.result)
-                                                : std::string("@ ") + ToString(slice.event.event) + " " +
-                                                      ToString(slice.event.role) + " " +
-                                                      std::to_string(slice.event.arg);
+                                                : "@ " + DescribeEvent(slice.event);
         std::fprintf(g_slice_log, "  slice %-6lld %-4s step %-4lld %-26s %s\n", static_cast<long long>(r_.yields),
                      s_.workers[w].name.c_str(), static_cast<long long>(step),
                      model::PrintStep(s_, s_.steps[step]).c_str(), what.c_str());

@@ -169,8 +169,11 @@ std::vector<SqliteBuild> AvailableSqlite() {
       parts.push_back(v.find('-') == std::string::npos ? 1 : 0);
       return parts;
     };
-    std::stable_sort(versions.begin(), versions.end(),
-                     [&](const std::string& a, const std::string& b) { return key(a) > key(b); });
+    std::sort(versions.begin(), versions.end(),
+              [&](const std::string& a, const std::string& b) {
+                if (key(a) != key(b)) return key(a) > key(b);
+                return a < b;  // "V" before "V-shm"
+              });
     names.insert(names.end(), versions.begin(), versions.end());
   }
   std::vector<SqliteBuild> out;

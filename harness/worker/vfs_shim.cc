@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "harness/worker/durability.h"
+#include "harness/worker/reach.h"
+#include "harness/worker/shm_regions.h"
 #include "model/rng.h"
 
 namespace harvey::harness {
@@ -39,7 +41,15 @@ std::atomic<sqlite3_int64> g_clock_reads{0};
 
 sqlite3_vfs* Base(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
 
-void Report(VfsEvent event, FileRole role, int64_t arg) {
+// Reports an event of a shim method (which SQLite called). With reach
+// counting on (reach.h), also counts it by its callers: the frames above
+// this one (the shim method, then SQLite).
+[[gnu::noinline]] void Report(VfsEvent event, FileRole role, int64_t arg) {
+  if (ReachOn()) {
+    const void* pcs[kReachFrames];
+    const int n = CallerFrames(1, pcs, kReachFrames);
+    NoteReach(static_cast<uint32_t>(event), pcs, n);
+  }
   if (VfsListener* l = tls_listener) l->OnEvent(event, role, arg);
 }
 
@@ -83,6 +93,7 @@ FileRole RoleFor(const char* zName, int flags) {
 }
 
 int ShimClose(sqlite3_file* f) {
+  ForgetShmRegions(f);  // SQLite unmaps first; this is for a base that does not need it
   int rc = RealMethods(f)->xClose(Real(f));
   delete Shim(f)->private_shm;
   Shim(f)->private_shm = nullptr;
@@ -191,13 +202,18 @@ int ShimDeviceCharacteristics(sqlite3_file* f) {
 int ShimShmMap(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
   Report(VfsEvent::kShmMap, RoleOf(f), region);
   PrivateShm* priv = Shim(f)->private_shm;
-  if (priv == nullptr) return RealMethods(f)->xShmMap(Real(f), region, size, extend, out);
+  if (priv == nullptr) {
+    const int rc = RealMethods(f)->xShmMap(Real(f), region, size, extend, out);
+    if (rc == SQLITE_OK || rc == SQLITE_READONLY) NoteShmRegion(f, region, size, *out);
+    return rc;
+  }
   void volatile* real = nullptr;
   const int rc = RealMethods(f)->xShmMap(Real(f), region, size, 1, &real);
   if (rc != SQLITE_OK) return rc;
   if (priv->regions.size() <= static_cast<size_t>(region)) priv->regions.resize(region + 1, nullptr);
   if (priv->regions[region] == nullptr) priv->regions[region] = std::calloc(1, size);
   *out = priv->regions[region];
+  if (*out) NoteShmRegion(f, region, size, *out);
   return *out ? SQLITE_OK : SQLITE_NOMEM;
 }
 
@@ -213,6 +229,7 @@ void ShimShmBarrier(sqlite3_file* f) {
 }
 
 int ShimShmUnmap(sqlite3_file* f, int delete_flag) {
+  ForgetShmRegions(f);
   if (PrivateShm* priv = Shim(f)->private_shm) {
     delete priv;
     Shim(f)->private_shm = new PrivateShm;
@@ -501,6 +518,21 @@ void SeedVfs(uint64_t seed) {
 
 void SetVfsListener(VfsListener* listener) { tls_listener = listener; }
 VfsListener* GetVfsListener() { return tls_listener; }
+void ReportShmAccess(bool write, int64_t offset, const void* pc) {
+  const VfsEvent e = write ? VfsEvent::kShmWrite : VfsEvent::kShmRead;
+  if (ReachOn()) {
+    // Above this frame: the coverage hook, then SQLite (pc and its callers).
+    const void* pcs[kReachFrames];
+    int n = CallerFrames(2, pcs, kReachFrames);
+    if (n == 0 || pcs[0] != pc) {
+      pcs[0] = pc;
+      n = 1;
+    }
+    NoteReach(static_cast<uint32_t>(e), pcs, n);
+  }
+  if (VfsListener* l = tls_listener) l->OnEvent(e, FileRole::kDb, offset);
+}
+
 void SetVfsFsyncLies(bool lies) { g_fsync_lies.store(lies, std::memory_order_relaxed); }
 
 const char* ToString(VfsEvent e) {
@@ -520,6 +552,8 @@ const char* ToString(VfsEvent e) {
     case VfsEvent::kCheckReservedLock: return "check-reserved-lock";
     case VfsEvent::kFetch: return "fetch";
     case VfsEvent::kUnfetch: return "unfetch";
+    case VfsEvent::kShmRead: return "shm-read";
+    case VfsEvent::kShmWrite: return "shm-write";
     case VfsEvent::kCount: break;
   }
   return "?";

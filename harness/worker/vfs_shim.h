@@ -59,6 +59,12 @@ enum class VfsEvent : uint8_t {
   kCheckReservedLock,  // xCheckReservedLock (arg: 0)
   kFetch,        // xFetch (arg: offset; the mapping is the base VFS's, or none)
   kUnfetch,      // xUnfetch (arg: offset; SQLite also calls it with 0, NULL)
+  // Shared-memory accesses (only in an shm-instrumented build, e.g.
+  // harvey-sqlite-3.54.1-shm; see shm_hooks.h): a load or store SQLite makes
+  // inside a wal-index region that xShmMap returned. arg: the byte offset in
+  // the wal-index (region * region size + offset in the region).
+  kShmRead,
+  kShmWrite,
   kCount,
 };
 const char* ToString(VfsEvent e);  // "write", "sync", "shm-lock", ...
@@ -97,6 +103,11 @@ uint64_t WorkerSeed(uint64_t seed, int index);
 // The listener for calls made on this thread (nullptr: none).
 void SetVfsListener(VfsListener* listener);
 VfsListener* GetVfsListener();
+
+// A load (write = false) or store SQLite made at `offset` in the wal-index,
+// from code at `pc` (shm_hooks.cc, shm-instrumented builds only): reported
+// like any VFS event (kShmRead/kShmWrite, role kDb).
+void ReportShmAccess(bool write, int64_t offset, const void* pc);
 
 // Fault-injection hook (per process, default false). When true, xSync reports
 // success without syncing — a calibration defect: a checker that cannot tell

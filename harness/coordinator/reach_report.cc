@@ -1,0 +1,347 @@
+#include "harness/coordinator/reach_report.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <cstdio>
+#include <cstdlib>
+
+#include "harness/os/process.h"
+#include "harness/worker/reach.h"
+#include "harness/worker/vfs_shim.h"
+
+namespace harvey::harness {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The function symbols of one ELF executable, by address.
+class Symbols {
+ public:
+  // Empty on failure (error() says why).
+  explicit Symbols(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st{};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      error_ = "cannot read " + path;
+      if (fd >= 0) ::close(fd);
+      return;
+    }
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) {
+      error_ = "cannot map " + path;
+      return;
+    }
+    Load(static_cast<const unsigned char*>(p), size, path);
+    ::munmap(p, size);
+  }
+  const std::string& error() const { return error_; }
+
+  // The function containing link-time address... given as an offset from
+  // the load base (see reach.h); "" if none.
+  std::string Lookup(uint64_t offset) const {
+    const uint64_t addr = offset + first_vaddr_;
+    auto it = std::upper_bound(funcs_.begin(), funcs_.end(), addr,
+                               [](uint64_t a, const Func& f) { return a < f.start; });
+    if (it == funcs_.begin()) return "";
+    --it;
+    return addr < it->start + std::max<uint64_t>(it->size, 1) ? it->name : "";
+  }
+  // Link-time address of an offset from the load base, and back.
+  uint64_t Address(uint64_t offset) const { return offset + first_vaddr_; }
+  uint64_t Offset(uint64_t address) const { return address - first_vaddr_; }
+  void AllNames(std::set<std::string>* out) const {
+    for (const Func& f : funcs_) out->insert(f.name);
+  }
+
+ private:
+  struct Func {
+    uint64_t start, size;
+    std::string name;
+  };
+
+  void Load(const unsigned char* b, size_t size, const std::string& path) {
+    if (size < sizeof(Elf64_Ehdr) || std::memcmp(b, ELFMAG, SELFMAG) != 0 || b[EI_CLASS] != ELFCLASS64) {
+      error_ = path + " is not a 64-bit ELF file";
+      return;
+    }
+    const auto* eh = reinterpret_cast<const Elf64_Ehdr*>(b);
+    first_vaddr_ = UINT64_MAX;
+    for (int i = 0; i < eh->e_phnum; ++i) {
+      const auto* ph = reinterpret_cast<const Elf64_Phdr*>(b + eh->e_phoff + static_cast<size_t>(i) * eh->e_phentsize);
+      if (ph->p_type == PT_LOAD) first_vaddr_ = std::min<uint64_t>(first_vaddr_, ph->p_vaddr - ph->p_offset);
+    }
+    if (first_vaddr_ == UINT64_MAX) first_vaddr_ = 0;
+    const auto* sh = reinterpret_cast<const Elf64_Shdr*>(b + eh->e_shoff);
+    for (int i = 0; i < eh->e_shnum; ++i) {
+      if (sh[i].sh_type != SHT_SYMTAB) continue;
+      const auto* syms = reinterpret_cast<const Elf64_Sym*>(b + sh[i].sh_offset);
+      const char* strs = reinterpret_cast<const char*>(b + sh[sh[i].sh_link].sh_offset);
+      const size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
+      for (size_t k = 0; k < n; ++k) {
+        if (ELF64_ST_TYPE(syms[k].st_info) != STT_FUNC || syms[k].st_value == 0) continue;
+        funcs_.push_back(Func{syms[k].st_value, syms[k].st_size, strs + syms[k].st_name});
+      }
+    }
+    if (funcs_.empty()) error_ = path + " has no symbol table (stripped?)";
+    std::sort(funcs_.begin(), funcs_.end(), [](const Func& a, const Func& c) { return a.start < c.start; });
+  }
+
+  std::vector<Func> funcs_;
+  uint64_t first_vaddr_ = 0;
+  std::string error_;
+};
+
+// harness code (the shim, the listener) or SQLite's thin VFS wrappers:
+// frames a VFS event is not attributed to.
+bool Skip(const std::string& name) {
+  return name.empty() || name.rfind("_ZN6harvey", 0) == 0 || name.rfind("sqlite3Os", 0) == 0;
+}
+
+const char* KindName(uint32_t kind) {
+  if (kind >= static_cast<uint32_t>(VfsEvent::kCount)) return "?";
+  return ToString(static_cast<VfsEvent>(kind));
+}
+
+// The function chain (innermost first, inlined frames included) of code
+// addresses of one executable: addr2line with the line tables when it is
+// here (the -shm builds have them), else the ELF symbol table alone.
+class Symbolizer {
+ public:
+  explicit Symbolizer(const std::string& exe) : exe_(exe), symbols_(exe) {}
+  const std::string& error() const { return symbols_.error(); }
+  const Symbols& symbols() const { return symbols_; }
+
+  // Offsets from the load base, as reach.h stores them (without the +1).
+  void Resolve(const std::set<uint64_t>& offsets) {
+    std::vector<uint64_t> todo;
+    for (uint64_t o : offsets) {
+      if (!chains_.count(o)) todo.push_back(o);
+    }
+    static const std::string addr2line = FindTool("addr2line");
+    for (size_t i = 0; i < todo.size();) {
+      std::vector<std::string> argv;
+      std::vector<uint64_t> batch;
+      if (!addr2line.empty()) argv = {addr2line, "-f", "-i", "-a", "-e", exe_};
+      for (; i < todo.size() && batch.size() < 4000; ++i) {
+        batch.push_back(todo[i]);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(symbols_.Address(todo[i])));
+        argv.push_back(buf);
+      }
+      if (!addr2line.empty()) Parse(RunCommand(argv, 120000).output);
+      for (uint64_t o : batch) {  // what addr2line did not name: the symbol table
+        auto& c = chains_[o];
+        if (c.empty() || c.front() == "??") c = {symbols_.Lookup(o)};
+      }
+    }
+  }
+  const std::vector<std::string>& Chain(uint64_t offset) const {
+    static const std::vector<std::string> kNone;
+    auto it = chains_.find(offset);
+    return it == chains_.end() ? kNone : it->second;
+  }
+
+ private:
+  // "0xADDR" then (function, file:line) per frame, innermost first.
+  void Parse(const std::string& out) {
+    std::istringstream in(out);
+    std::vector<std::string>* chain = nullptr;
+    bool want_function = false;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("0x", 0) == 0 && line.find(' ') == std::string::npos) {
+        const uint64_t addr = std::strtoull(line.c_str(), nullptr, 16);
+        chain = &chains_[symbols_.Offset(addr)];
+        chain->clear();
+        want_function = true;
+      } else if (chain && want_function) {
+        chain->push_back(line);
+        want_function = false;
+      } else {
+        want_function = true;  // the file:line line; a function may follow
+      }
+    }
+  }
+
+  std::string exe_;
+  Symbols symbols_;
+  std::map<uint64_t, std::vector<std::string>> chains_;
+};
+
+}  // namespace
+
+ReachReport CollectReach(const std::string& dir) {
+  ReachReport r;
+  struct Point {
+    uint32_t kind;
+    uint64_t pc[kReachFrames];
+    uint64_t count;
+  };
+  struct PerExe {
+    std::vector<Point> points;
+    std::set<uint64_t> entered;  // offsets
+  };
+  std::map<std::string, PerExe> by_exe;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string f = e.path().filename().string();
+    if (f.rfind("reach-", 0) == 0 && f.ends_with(".bin")) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    ReachHeader h{};
+    if (!in.read(reinterpret_cast<char*>(&h), sizeof h) || h.magic != kReachMagic) continue;  // never written
+    h.exe[sizeof h.exe - 1] = '\0';
+    std::vector<ReachSlot> slots(h.slots);
+    std::vector<uint32_t> entered(h.entered_cap);
+    if (!in.read(reinterpret_cast<char*>(slots.data()), static_cast<std::streamsize>(sizeof(ReachSlot) * h.slots)) ||
+        !in.read(reinterpret_cast<char*>(entered.data()), static_cast<std::streamsize>(sizeof(uint32_t) * h.entered_cap))) {
+      r.problems.push_back("short file " + path.string());
+      continue;
+    }
+    r.files++;
+    std::string exe = h.exe;
+    if (exe.ends_with(" (deleted)")) exe.resize(exe.size() - 10);
+    PerExe& pe = by_exe[exe];
+    for (const ReachSlot& s : slots) {
+      if (s.key == 0 || s.count == 0) continue;
+      Point p{s.kind, {}, s.count};
+      std::memcpy(p.pc, s.pc, sizeof p.pc);
+      pe.points.push_back(p);
+    }
+    if (h.entered_count > h.entered_cap) r.problems.push_back("entered table full in " + path.string());
+    for (uint64_t i = 0; i < std::min<uint64_t>(h.entered_count, h.entered_cap); ++i) {
+      // offset + 1 of the return address of a guard call: the instruction
+      // there is the block's first, with the block's (inlined) location.
+      if (entered[i] >= 1) pe.entered.insert(entered[i] - 1);
+    }
+  }
+  for (auto& [exe, pe] : by_exe) {
+    Symbolizer sym(exe);
+    if (!sym.error().empty()) r.problems.push_back(sym.error());
+    sym.symbols().AllNames(&r.functions_in_binary);
+    if (r.wal_functions.empty()) {
+      std::ifstream wf(exe + ".wal-functions");
+      for (std::string line; std::getline(wf, line);) {
+        if (!line.empty()) r.wal_functions.push_back(line);
+      }
+      if (!r.wal_functions.empty()) r.wal_functions_source = exe + ".wal-functions";
+    }
+    std::set<uint64_t> want = pe.entered;
+    for (const Point& p : pe.points) {
+      for (uint64_t pc : p.pc) {
+        if (pc >= 2) want.insert(pc - 2);  // offset + 1 of a return address: the call is the byte before
+      }
+    }
+    sym.Resolve(want);
+    for (uint64_t o : pe.entered) {
+      for (const std::string& fn : sym.Chain(o)) r.entered.insert(fn);
+    }
+    for (const Point& p : pe.points) {
+      // The innermost function above the shim and SQLite's sqlite3Os* wrappers.
+      // Every function from there outwards in that frame's inline chain has
+      // the point in its compiled body (r.within).
+      // The outer frames (callers) ran too: they count as entered.
+      std::string fn;
+      for (int i = 0; i < kReachFrames && p.pc[i] >= 2; ++i) {
+        const bool first = fn.empty();
+        const std::vector<std::string>& chain = sym.Chain(p.pc[i] - 2);
+        for (size_t j = 0; j < chain.size(); ++j) {
+          if (Skip(chain[j]) || chain[j] == "??") continue;
+          if (fn.empty()) fn = chain[j];
+          if (first) r.within.insert(chain[j]);
+          r.entered.insert(chain[j]);
+        }
+      }
+      const std::string kind = KindName(p.kind);
+      r.by_kind[kind] += p.count;
+      r.by_function[fn.empty() ? "(outside the executable or unknown)" : fn][kind] += p.count;
+    }
+  }
+  return r;
+}
+
+std::string FormatReach(const ReachReport& r) {
+  std::string out;
+  char buf[512];
+  uint64_t total = 0;
+  for (const auto& [k, n] : r.by_kind) total += n;
+  std::snprintf(buf, sizeof buf, "reach: %d worker processes recorded, %llu preemption points hit\n", r.files,
+                static_cast<unsigned long long>(total));
+  out += buf;
+  out += "  by event kind:\n";
+  for (const auto& [k, n] : r.by_kind) {
+    std::snprintf(buf, sizeof buf, "    %-20s %12llu\n", k.c_str(), static_cast<unsigned long long>(n));
+    out += buf;
+  }
+  // Functions, most hits first.
+  std::vector<std::pair<uint64_t, std::string>> order;
+  for (const auto& [fn, kinds] : r.by_function) {
+    uint64_t n = 0;
+    for (const auto& [k, c] : kinds) n += c;
+    order.emplace_back(n, fn);
+  }
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  const std::set<std::string> wal(r.wal_functions.begin(), r.wal_functions.end());
+  out += "  by calling function (* = a wal.c function):\n";
+  for (const auto& [n, fn] : order) {
+    std::string kinds;
+    for (const auto& [k, c] : r.by_function.at(fn)) {
+      kinds += (kinds.empty() ? "" : ", ") + k + " " + std::to_string(c);
+    }
+    std::snprintf(buf, sizeof buf, "    %s%-34s %12llu  (%s)\n", wal.count(fn) ? "*" : " ", fn.c_str(),
+                  static_cast<unsigned long long>(n), kinds.c_str());
+    out += buf;
+  }
+  if (r.wal_functions.empty()) {
+    out += "  WAL functions: no list (only harvey-sqlite-V-shm builds have one: " +
+           std::string("see harness/README.md)\n");
+  } else if (r.entered.empty()) {
+    out += "  WAL functions: no function entries recorded (only shm-instrumented builds record them)\n";
+  } else {
+    std::vector<std::string> entered_with, entered_without, never, absent;
+    for (const std::string& fn : r.wal_functions) {
+      if (!r.entered.count(fn)) {
+        (r.functions_in_binary.count(fn) ? never : absent).push_back(fn);
+      } else if (r.within.count(fn)) {
+        entered_with.push_back(fn);
+      } else {
+        entered_without.push_back(fn);
+      }
+    }
+    const size_t entered = entered_with.size() + entered_without.size();
+    std::snprintf(buf, sizeof buf,
+                  "  WAL functions (%zu defined in wal.c): %zu entered (inlined ones included), %zu of them (%.1f%%) "
+                  "with a preemption point hit inside (in its own code or code inlined into it)\n",
+                  r.wal_functions.size(), entered, entered_with.size(),
+                  entered ? 100.0 * static_cast<double>(entered_with.size()) / static_cast<double>(entered) : 0.0);
+    out += buf;
+    auto list = [&](const char* title, const std::vector<std::string>& v) {
+      out += std::string("    ") + title + " (" + std::to_string(v.size()) + "):";
+      for (const std::string& s : v) out += " " + s;
+      out += "\n";
+    };
+    list("entered, no preemption point hit inside", entered_without);
+    list("never entered (a function of the binary)", never);
+    list("never entered, no symbol (only inlined, or compiled out of this build)", absent);
+  }
+  for (const std::string& p : r.problems) out += "  problem: " + p + "\n";
+  return out;
+}
+
+}  // namespace harvey::harness

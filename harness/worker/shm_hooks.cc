@@ -1,0 +1,67 @@
+// The callbacks of clang's SanitizerCoverage for the shm-instrumented SQLite
+// (harvey-sqlite-V-shm; cmake/HarveySqlite.cmake compiles only sqlite3.c
+// with -fsanitize-coverage=trace-pc-guard,trace-loads,trace-stores).
+// Linked only into those executables: the other builds have no
+// instrumented code, and the libFuzzer build defines these symbols itself.
+//
+// Loads and stores: clang calls __sanitizer_cov_loadN(addr) / storeN(addr)
+// before every memory access of SQLite's code. An access inside a wal-index
+// region that xShmMap returned (shm_regions.h) is a preemption point, shm-read or
+// shm-write with the wal-index offset as argument (vfs_shim.h); every other
+// address returns after one compare. The report goes to the thread's
+// VfsListener, which is harness code (not instrumented), so it cannot come
+// back here; a thread-local flag guards against it anyway.
+//
+// Code entered: trace-pc-guard gives every edge of SQLite's code a guard;
+// the first hit of each with reach counting on (reach.h) records its pc
+// ("entered"; the report maps it to the functions, inlined ones included,
+// with the line tables), then clears the guard so later hits cost one load
+// and a compare.
+#include <cstdint>
+
+#include "harness/worker/reach.h"
+#include "harness/worker/shm_regions.h"
+#include "harness/worker/vfs_shim.h"
+
+namespace {
+
+thread_local bool t_in_hook = false;
+
+[[gnu::always_inline]] inline void Access(bool write, const volatile void* addr, const void* pc) {
+  const int64_t off = harvey::harness::ShmOffset(reinterpret_cast<uintptr_t>(addr));
+  if (off < 0) [[likely]] return;
+  if (t_in_hook) return;
+  t_in_hook = true;
+  harvey::harness::ReportShmAccess(write, off, pc);
+  t_in_hook = false;
+}
+
+}  // namespace
+
+extern "C" {
+
+void __sanitizer_cov_trace_pc_guard_init(uint32_t* start, uint32_t* stop) {
+  for (uint32_t* g = start; g < stop; ++g) *g = 1;
+}
+
+void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
+  if (*guard == 0 || !harvey::harness::ReachOn()) return;
+  *guard = 0;
+  harvey::harness::NoteEntered(__builtin_return_address(0));
+}
+
+#define HARVEY_SHM_HOOK(bits, type)                                           \
+  void __sanitizer_cov_load##bits(type* addr) {                               \
+    Access(false, addr, __builtin_return_address(0));                         \
+  }                                                                           \
+  void __sanitizer_cov_store##bits(type* addr) {                              \
+    Access(true, addr, __builtin_return_address(0));                          \
+  }
+HARVEY_SHM_HOOK(1, uint8_t)
+HARVEY_SHM_HOOK(2, uint16_t)
+HARVEY_SHM_HOOK(4, uint32_t)
+HARVEY_SHM_HOOK(8, uint64_t)
+HARVEY_SHM_HOOK(16, __int128)
+#undef HARVEY_SHM_HOOK
+
+}  // extern "C"

@@ -1,0 +1,176 @@
+// Shared-memory preemption points (harness/worker/shm_regions.h,
+// shm_hooks.cc) and reach counting (harness/worker/reach.h,
+// harness/coordinator/reach_report.h). The end-to-end tests need the
+// shm-instrumented build harvey-sqlite-V-shm beside harvey (CMake's
+// HARVEY_SQLITE_SHM, on by default when a version is built and clang is
+// here) and are skipped without it.
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "harness/coordinator/reach_report.h"
+#include "harness/os/process.h"
+#include "harness/worker/shm_regions.h"
+#include "harness/worker/sqlite_build.h"
+#include "harness/worker/vfs_shim.h"
+#include "model/format.h"
+#include "tests/test_util.h"
+
+namespace harvey::harness {
+namespace {
+
+TEST(ShmRegions, OffsetsOnlyInsideNotedRegionsUntilForgotten) {
+  // Two regions with unmapped gaps after each, so "one past the end" is
+  // in no region whatever the layout.
+  alignas(64) static char space[4 * 32768];
+  char* const region0 = space;
+  char* const region1 = space + 2 * 32768;
+  char* const other = space + 32768 + 100;
+  int owner_a = 0, owner_b = 0;
+  const auto at = [](const char* p) { return ShmOffset(reinterpret_cast<uintptr_t>(p)); };
+  EXPECT_EQ(at(region0), -1);
+  NoteShmRegion(&owner_a, 0, 32768, region0);
+  NoteShmRegion(&owner_a, 1, 32768, region1);
+  NoteShmRegion(&owner_b, 0, 32768, region0);  // a second connection, same mapping
+  EXPECT_EQ(at(region0 + 96), 96);
+  EXPECT_EQ(at(region1), 32768);
+  EXPECT_EQ(at(region1 + 32767), 65535);
+  EXPECT_EQ(at(region1 + 32768), -1);  // one past the end
+  EXPECT_EQ(at(region0 + 32768), -1);
+  EXPECT_EQ(at(other), -1);
+  ForgetShmRegions(&owner_a);
+  EXPECT_EQ(at(region0 + 100), 100) << "owner_b still has region 0 mapped";
+  EXPECT_EQ(at(region1 + 4), -1);
+  ForgetShmRegions(&owner_b);
+  EXPECT_EQ(at(region0 + 100), -1);
+}
+
+TEST(ShmRegions, FieldNamesFollowWalC) {
+  int64_t within = -1;
+  EXPECT_STREQ(ShmFieldName(96, &within), "nBackfill");
+  EXPECT_EQ(within, 0);
+  EXPECT_STREQ(ShmFieldName(104, &within), "aReadMark");
+  EXPECT_EQ(within, 4);
+  EXPECT_STREQ(ShmFieldName(128, &within), "nBackfillAttempted");
+  EXPECT_STREQ(ShmFieldName(120, &within), "aLock");
+  EXPECT_STREQ(ShmFieldName(16, &within), "hdr[0].mxFrame");
+  EXPECT_STREQ(ShmFieldName(48 + 16, &within), "hdr[1].mxFrame");
+  EXPECT_STREQ(ShmFieldName(136, &within), "aPgno");
+  EXPECT_EQ(within, 0);
+  EXPECT_STREQ(ShmFieldName(136 + 4062 * 4, &within), "aHash");
+  EXPECT_STREQ(ShmFieldName(32768 + 16384, &within), "aHash");
+  EXPECT_STREQ(ShmFieldName(32768 + 8, &within), "aPgno");
+  EXPECT_EQ(within, 8);
+}
+
+TEST(ShmRegions, EventNamesInTheFormat) {
+  EXPECT_STREQ(ToString(VfsEvent::kShmRead), "shm-read");
+  EXPECT_STREQ(ToString(VfsEvent::kShmWrite), "shm-write");
+  EXPECT_STREQ(model::ToString(model::EventKind::kShmRead), "shm-read");
+  EXPECT_STREQ(model::ToString(model::EventKind::kShmWrite), "shm-write");
+  EXPECT_EQ(static_cast<int>(model::EventKind::kShmWrite), static_cast<int>(VfsEvent::kShmWrite));
+  auto s = model::ParseSchedule("harvey-schedule 1\nworker w1\nsqlite w1 3.54.1-shm\nw1 kill at shm-read 3\nw1 write 1 20\n", "t");
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s.value().workers[0].sqlite, "3.54.1-shm");
+  EXPECT_EQ(model::CheckSqliteName("3.54.1-shm"), "");
+  EXPECT_NE(model::CheckSqliteName("3.54.1-shmx"), "");
+  EXPECT_NE(model::CheckSqliteName("-shm"), "");
+}
+
+// The newest harvey-sqlite-V-shm here, or "".
+std::string ShmBuild() {
+  for (const SqliteBuild& b : AvailableSqlite()) {
+    if (b.name.ends_with("-shm") && !b.version.empty()) return b.name;
+  }
+  return "";
+}
+
+#define REQUIRE_SHM_BUILD(v) \
+  const std::string v = ShmBuild(); \
+  if (v.empty()) GTEST_SKIP() << "no harvey-sqlite-V-shm is built here (HARVEY_SQLITE_SHM, needs clang)"
+
+// Two writers, a reader and checkpoints: the wal-index is read and written
+// from several connections.
+std::string Contended(const std::string& build) {
+  return "harvey-schedule 1\nconfig seed 9\nworker w1\nsqlite w1 " + build + "\nworker w2\nsqlite w2 " + build +
+         "\nworker w3\nsqlite w3 " + build +
+         "\nw1 write 1 100\nw2 begin deferred\nw2 read 1\nw1 write 2 3000\nw3 checkpoint passive\nw2 read 2\n"
+         "w2 commit\nw3 write 3 50\nw1 checkpoint restart\nw2 scan\nw3 delete 1\nw1 scan\n";
+}
+
+nlohmann::json RunJson(const std::string& binary, const std::vector<std::string>& args, std::string* log) {
+  std::vector<std::string> argv = {binary, "run"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--json");
+  const CommandResult r = RunCommand(argv, 240000);
+  *log = r.output;
+  // The JSON object is the last line that starts with '{'.
+  std::string last;
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] == '{') last = line;
+  }
+  return last.empty() ? nlohmann::json() : nlohmann::json::parse(last, nullptr, false);
+}
+
+// Decisions recorded by pct:3 on the shm build replay to the same trace, 10
+// times on fork, and inproc gives that trace too; the decisions pause at
+// shm-read/shm-write points.
+TEST(ShmBuild, RecordedDecisionsReplayExactlyOnForkAndInproc) {
+  REQUIRE_SHM_BUILD(v);
+  auto scratch = testing::MakeScratch();
+  ASSERT_TRUE(scratch);
+  const std::string file = scratch->path() + "/c.sched";
+  const std::string decided = scratch->path() + "/decided.sched";
+  { std::ofstream(file) << Contended(v); }
+  const std::string harvey = HarveyBinary();
+  ASSERT_FALSE(harvey.empty());
+  std::string log;
+  const nlohmann::json first =
+      RunJson(harvey, {file, "--boundary", "fork", "--policy", "pct:3", "--save-decisions", decided},
+              &log);
+  ASSERT_TRUE(first.is_object()) << log;
+  ASSERT_EQ(first["verdict"], "pass") << log;
+  ASSERT_GT(first["decisions"].get<int64_t>(), 0) << log;
+  // The run paused at shared-memory accesses (--show prints the slices).
+  const CommandResult shown = RunCommand({harvey, "run", decided, "--boundary", "fork", "--show"}, 240000);
+  EXPECT_NE(shown.output.find("@ shm-read "), std::string::npos) << shown.output.substr(0, 4000);
+  EXPECT_NE(shown.output.find("@ shm-write "), std::string::npos);
+  EXPECT_TRUE(std::regex_search(shown.output, std::regex("@ shm-(read|write) (nBackfill|aReadMark|hdr\\[0\\]\\.mxFrame)")))
+      << "no named wal-index field in the slice log";
+  for (int i = 0; i < 10; ++i) {
+    const nlohmann::json again = RunJson(harvey, {decided, "--boundary", "fork"}, &log);
+    ASSERT_TRUE(again.is_object()) << log;
+    EXPECT_EQ(again["trace"], first["trace"]) << "fork replay " << i << "\n" << log;
+    EXPECT_EQ(again["yields"], first["yields"]);
+  }
+  const nlohmann::json inproc = RunJson(harvey, {decided, "--boundary", "inproc"}, &log);
+  ASSERT_TRUE(inproc.is_object()) << log;
+  EXPECT_EQ(inproc["trace"], first["trace"]) << log;
+  EXPECT_EQ(inproc["yields"], first["yields"]);
+}
+
+// --reach after a short fine-grained campaign on the shm build names wal.c
+// functions that hit shared-memory points, and lists the ones never entered.
+TEST(ShmBuild, FuzzReachNamesWalFunctions) {
+  REQUIRE_SHM_BUILD(v);
+  auto scratch = testing::MakeScratch();
+  ASSERT_TRUE(scratch);
+  const CommandResult r =
+      RunCommand({HarveyBinary(), "fuzz", "--boundary", "fork", "--sqlite", v, "--policy", "pct:3", "--count", "3",
+                  "--steps", "15", "--seed", "7", "--reach", "--scratch", scratch->path(), "--out",
+                  scratch->path() + "/findings"},
+                 240000);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("shm-read +[1-9][0-9]*"))) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("\\*walTryBeginRead +[1-9][0-9]* +\\(.*shm-read [1-9]")))
+      << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("WAL functions \\([0-9]+ defined in wal.c\\): [0-9]+ entered"))) << r.output;
+  EXPECT_NE(r.output.find("never entered ("), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace harvey::harness
