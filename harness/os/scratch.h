@@ -1,8 +1,9 @@
 // harvey's scratch directory: every database harvey creates lives under one,
 // so the tool never touches a database the user did not name. Named
 // "harvey-<pid>-XXXXXX" under $TMPDIR (or /tmp); removed by the destructor,
-// and, should a coordinator crash, by the next harvey run (which removes
-// every harvey-<pid>-* directory whose pid is no longer alive).
+// and, should a coordinator crash, by its janitor (harness/os/janitor.h)
+// within a second, else by the next harvey run (which removes every
+// harvey-<pid>-* directory whose pid is no longer alive).
 #pragma once
 
 #include <memory>
