@@ -288,7 +288,9 @@ model::Observation ForkBackend::Step(Proc& p, const model::Op& op, int64_t step_
     ev.ordinal = m->U64();
     if (arm && static_cast<int>(ev.event) == static_cast<int>(arm->event) &&
         ev.ordinal == arm->ordinal) {
-      Reap(p);  // SIGKILL while the worker waits inside SQLite
+      if (Reap(p) == Launcher::kWorkerLost) {  // SIGKILL while the worker waits inside SQLite
+        Fail("worker " + std::to_string(&p - procs_.data() + 1) + ": " + DescribeEnd(Launcher::kWorkerLost));
+      }
       p.killed = true;
       return model::Observation{.rc = model::rc::kKilled};
     }
@@ -340,7 +342,7 @@ VerifyResult ForkBackend::VerifyInAWorker() {
     bool silent = false;
     if (!SendMsg(p.fd, Encoder(MsgType::kVerify)) || !(reply = RecvWithin(p, StepLimitMs(), &silent)) ||
         reply->type() != MsgType::kVerified) {
-      if (!silent) Reap(p);
+      if (!silent) Died(p, "died verifying the database");  // harvey's problem unless it crashed itself
       continue;
     }
     return GetVerifyResult(*reply);
@@ -368,7 +370,9 @@ VerifyResult ForkBackend::Finish() {
     if (p.pid < 0) continue;
     bool silent = false;
     if (!SendMsg(p.fd, Encoder(MsgType::kClose)) || !RecvWithin(p, StepLimitMs(), &silent)) {
-      if (!silent) Reap(p);
+      // A sandbox host that died since the last step must not go unnoticed
+      // (its slot would silently get a new sandbox at the next Begin).
+      if (!silent) Died(p, "died closing its connection");
     }
   }
   // The check runs in a worker process, where the workers run.
@@ -449,7 +453,10 @@ Slice ForkBackend::AwaitSlice(Proc& p) {
   const auto& arm = p.in_flight_arm;
   if (arm && static_cast<int>(s.event.event) == static_cast<int>(arm->event) &&
       s.event.ordinal == arm->ordinal) {
-    Reap(p);  // SIGKILL while the worker waits inside SQLite
+    if (Reap(p) == Launcher::kWorkerLost) {  // SIGKILL while the worker waits inside SQLite
+      Fail("worker " + std::to_string(&p - procs_.data() + 1) + ": " + DescribeEnd(Launcher::kWorkerLost));
+      s.error = failure_.error;
+    }
     p.killed = true;
     s.result = model::Observation{.rc = model::rc::kKilled};
     return s;
