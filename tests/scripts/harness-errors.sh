@@ -16,6 +16,8 @@
 #                   mid-campaign: fuzz -> exit 4
 #   hung-worker     a fork worker is SIGSTOPped mid-campaign and stays silent
 #                   past harvey's limit (HARVEY_WORKER_LIMIT_MS=1500): fuzz -> exit 4
+#   selftest-limit  every worker is "hung" under a 1 ms limit: selftest -> exit 4
+#                   (a calibration campaign's harness error is no skip, no FAIL row)
 # Exit 77: the case cannot run here (CTest SKIP_RETURN_CODE), with the reason.
 set -u
 build=$(cd "$1" && pwd)
@@ -144,8 +146,14 @@ SH
     expect 4 $code "harness error" "harvey's limit"
     kill -0 "$worker" 2>/dev/null && fail "the hung worker $worker was left behind"
     ;;
+  selftest-limit)
+    HARVEY_WORKER_LIMIT_MS=1 "$harvey" selftest --quick --only canary --scratch "$work" > "$work/out" 2> "$work/err"
+    code=$?
+    cat "$work/out" >> "$work/err"
+    expect 4 $code "HARNESS ERROR \\(harvey's problem, not a finding\\)" "harvey's limit"
+    ;;
   *)
-    echo "usage: $0 BUILD_DIR missing-build|unexecutable|killed-host|hung-worker" >&2
+    echo "usage: $0 BUILD_DIR missing-build|unexecutable|killed-host|hung-worker|selftest-limit" >&2
     exit 2
     ;;
 esac
