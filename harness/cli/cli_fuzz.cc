@@ -233,6 +233,7 @@ int CmdFuzz(const FuzzArgs& a) {
     nlohmann::json builds = nlohmann::json::array();
     for (const SqliteBuild& b : t.sqlite) builds.push_back(ToJson(b));
     j["sqlite_builds"] = builds;
+    if (!t.error.empty()) j["harness_error"] = t.error;  // harvey's problem, not a finding
     if (!finding_path.empty()) j["finding"] = finding_path;
     if (!shrunk_path.empty()) j["shrunk"] = shrunk;
     std::cout << j.dump() << "\n";
