@@ -95,8 +95,11 @@ using Outcomes = std::vector<Outcome>;
 Outcome Plain(int code, State st) { return Outcome{Prediction{code, {}, {}}, std::move(st)}; }
 
 // A dirty commit appends one commit to the log (after a restart where one
-// is due), changes the header, and may run the auto-checkpoint.
-Outcomes Commit(const Schedule& s, State st, int c) {
+// is due), changes the header, and may run the auto-checkpoint. `killed`:
+// the op dies somewhere inside, so its auto-checkpoint (which runs after the
+// commit, from the WAL hook) may not have published its backfill even when
+// it is certain to run (looseness L4a in model/README.md).
+Outcomes Commit(const Schedule& s, State st, int c, bool killed = false) {
   Conn& conn = st.conns[c];
   const bool dirty = conn.dirty;
   if (dirty) {
@@ -119,7 +122,7 @@ Outcomes Commit(const Schedule& s, State st, int c) {
   Checkpoint(s, ckpt, c, CheckpointMode::kPassive);
   // Whether the log holds >= autockpt frames depends on page counts the
   // model does not know, except that a dirty commit writes >= 1 frame.
-  if (autockpt == 1) return {Plain(rc::kOk, std::move(ckpt))};
+  if (autockpt == 1 && !killed) return {Plain(rc::kOk, std::move(ckpt))};
   return {Plain(rc::kOk, std::move(st)), Plain(rc::kOk, std::move(ckpt))};
 }
 
@@ -167,7 +170,8 @@ int AcquireWrite(State& st, int c) {
 }
 
 // write/delete: a statement in a write transaction (autocommit wraps it).
-Outcomes Modify(const Schedule& s, State st, int c, int64_t step_index, const Op& op) {
+Outcomes Modify(const Schedule& s, State st, int c, int64_t step_index, const Op& op,
+                bool killed) {
   const bool autocommit = !st.conns[c].explicit_txn;
   const int code = AcquireWrite(st, c);
   if (code != rc::kOk) return {Plain(code, std::move(st))};
@@ -182,7 +186,7 @@ Outcomes Modify(const Schedule& s, State st, int c, int64_t step_index, const Op
     conn.dirty = true;
     if (RestartPossible(st, c)) conn.may_restart = true;
   }
-  if (autocommit) return Commit(s, std::move(st), c);
+  if (autocommit) return Commit(s, std::move(st), c, killed);
   return {Plain(rc::kOk, std::move(st))};
 }
 
@@ -414,9 +418,11 @@ State InitialState(const Schedule& s) {
 
 namespace {
 
-// The outcomes of an op that runs to its end (no kill).
+// The outcomes of an op that runs to its end (no kill). `killed`: the
+// effects an op killed inside may have reached (Killed below): a commit's
+// auto-checkpoint may then have stopped before publishing its backfill.
 Outcomes ApplyOp(const Schedule& s, const State& state, int64_t step_index, const Step& step,
-                 const Rules& rules) {
+                 const Rules& rules, bool killed = false) {
   const int c = step.worker;
   const Op& op = step.op;
   const Conn& conn = state.conns[c];
@@ -439,10 +445,10 @@ Outcomes ApplyOp(const Schedule& s, const State& state, int64_t step_index, cons
       return Query(state, c, op, rules);
     case OpKind::kWrite:
     case OpKind::kDelete:
-      return Modify(s, state, c, step_index, op);
+      return Modify(s, state, c, step_index, op, killed);
     case OpKind::kCommit:
       if (!conn.explicit_txn) return {Plain(rc::kError, state)};
-      if (conn.txn == TxnState::kWrite) return Commit(s, state, c);
+      if (conn.txn == TxnState::kWrite) return Commit(s, state, c, killed);
       {
         State st = state;
         EndTxn(st, c);
@@ -512,14 +518,15 @@ EventKind KillEvent(const Schedule& s, int64_t step_index, int c) {
 
 // The op of an armed worker died at some event: any prefix of its effects
 // may have happened (nothing; all of it; a checkpoint's backfill without its
-// restart; a commit's frames without the wal-index update, i.e. an orphan),
-// then the process is gone. A commit that may have landed unacknowledged is
+// restart; a commit's frames without the wal-index update, i.e. an orphan;
+// a commit without the publication of its auto-checkpoint's backfill), then
+// the process is gone. A commit that may have landed unacknowledged is
 // not known durable.
 Outcomes Killed(const Schedule& s, const State& state, int64_t step_index, const Step& step,
                 const Rules& rules) {
   const int c = step.worker;
   std::vector<State> effects{state};
-  for (Outcome& o : ApplyOp(s, state, step_index, step, rules)) {
+  for (Outcome& o : ApplyOp(s, state, step_index, step, rules, /*killed=*/true)) {
     State& done = o.next;
     // A commit: the table changed, or the log grew by a commit whose table
     // equals the old one (VACUUM; a write undone in the same transaction).

@@ -64,6 +64,20 @@ class Backend {
   virtual model::Observation Execute(int worker, const model::Op& op, int64_t step_index,
                                      const PausePolicy* pause = nullptr) = 0;
 
+  // Why the last Execute, StartOp/ResumeOp, PowerLoss or Finish could not
+  // be run or observed because harvey or its environment failed — an exec
+  // that failed, a build that is not here (`missing`), a sandbox host that
+  // died, a worker that exited on its own or was SIGKILLed from outside, a
+  // worker silent past harvey's limit — or an empty error if nothing did.
+  // Such a step's observation means nothing: the coordinator ends the run
+  // with a harness error (exit 4, 3 when `missing`), never a finding.
+  // Reading clears it.
+  struct Failure {
+    std::string error;
+    bool missing = false;
+  };
+  virtual Failure TakeFailure() { return {}; }
+
   // Whether `kill at EVENT K` can be honoured (it needs a process per worker).
   virtual bool KillsInsideOps() const = 0;
 

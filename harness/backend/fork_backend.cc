@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 
 #include "harness/worker/durability.h"
@@ -18,6 +19,40 @@
 #include "model/model.h"
 
 namespace harvey::harness {
+namespace {
+
+// How long an op-level step may keep the coordinator waiting for its
+// worker's next message before it counts as hung (harvey's problem, exit
+// 4): HARVEY_WORKER_LIMIT_MS if set (tests set it low), else 120 s — an op
+// takes milliseconds; a loaded machine may stretch that a thousandfold.
+int StepLimitMs() {
+  if (const char* v = std::getenv("HARVEY_WORKER_LIMIT_MS"); v && std::atoi(v) > 0) return std::atoi(v);
+  return 120'000;
+}
+
+// Fine-grained slices pause within milliseconds; the same variable (if
+// set) overrides the 10 s default.
+int SliceLimitMs() {
+  if (const char* v = std::getenv("HARVEY_WORKER_LIMIT_MS"); v && std::atoi(v) > 0) return std::atoi(v);
+  return 10'000;
+}
+
+// One line: how a worker ended (its wait status), for a harness error.
+std::string DescribeEnd(int status) {
+  if (status == Launcher::kWorkerLost) return "its sandbox host is gone (the boundary failed)";
+  if (status < 0) return "it could not be reaped (it vanished)";
+  if (WIFEXITED(status)) {
+    const int code = WEXITSTATUS(status);
+    return "it exited with code " + std::to_string(code) +
+           (code == 127 ? " (its executable could not be run)" : " (harvey's worker gave up)");
+  }
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+    return "it was SIGKILLed from outside harvey (the OOM killer, a user, or its sandbox dying)";
+  }
+  return "status " + std::to_string(status);
+}
+
+}  // namespace
 
 ForkBackend::ForkBackend(std::string boundary)
     : boundary_(std::move(boundary)), default_placement_(SplitBoundaries(boundary_)) {}
@@ -79,29 +114,85 @@ std::string ForkBackend::Place(const model::Schedule& s, const std::string& db_p
   return "";
 }
 
-void ForkBackend::Reap(Proc& p) {
-  if (p.pid > 0) p.launcher->Kill(static_cast<int>(&p - procs_.data()), p.pid);
+int ForkBackend::Reap(Proc& p) {
+  int status = 0;  // no process: nothing to report
+  if (p.pid > 0) status = p.launcher->Kill(static_cast<int>(&p - procs_.data()), p.pid);
   if (p.fd >= 0) ::close(p.fd);
   p.pid = -1;
   p.fd = -1;
   p.arm.reset();
+  return status;
 }
 
-std::string ForkBackend::ResetWorker(int i, int* open_rc, bool closed) {
+void ForkBackend::Fail(std::string error, bool missing) {
+  if (!failure_.error.empty()) return;
+  failure_.error = std::move(error);
+  failure_.missing = missing;
+}
+
+model::Observation ForkBackend::Died(Proc& p, const std::string& what) {
+  const int worker = static_cast<int>(&p - procs_.data());
+  const int status = Reap(p);
+  if (status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+    return model::Observation{.rc = model::rc::kWorkerDied};  // a crash of its own: a finding
+  }
+  Fail("worker " + std::to_string(worker + 1) + " (" + std::string(p.launcher ? p.launcher->name() : "?") +
+       ") " + what + ": " + DescribeEnd(status));
+  return model::Observation{.rc = model::rc::kError};
+}
+
+std::optional<Decoder> ForkBackend::RecvWithin(Proc& p, int timeout_ms, bool* silent) {
+  *silent = false;
+  pollfd pfd{.fd = p.fd, .events = POLLIN, .revents = 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&pfd, 1, timeout_ms);
+  } while (ready < 0 && errno == EINTR && !Interrupted());
+  if (ready == 0) {
+    *silent = true;
+    Fail("worker " + std::to_string(&p - procs_.data() + 1) + " gave no event or result within " +
+         std::to_string(timeout_ms) + " ms (harvey's limit, HARVEY_WORKER_LIMIT_MS): hung, or blocked in the OS");
+    Reap(p);
+    p.killed = true;
+    return std::nullopt;
+  }
+  if (ready < 0) return std::nullopt;
+  return RecvMsg(p.fd);
+}
+
+std::string ForkBackend::ResetWorker(int i, int* open_rc, bool closed, ResetFailure* how) {
   Proc& p = procs_[i];
+  ResetFailure ignored;
+  if (!how) how = &ignored;
+  *how = ResetFailure::kHarness;
   if (p.pid < 0) {
-    if (std::string error = Spawn(p); !error.empty()) return error;
+    if (std::string error = Spawn(p); !error.empty()) {
+      const bool missing = SqliteBinary(p.sqlite).empty();  // e.g. removed mid-campaign
+      Fail("worker " + std::to_string(i + 1) + " could not be started: " + error, missing);
+      return error;
+    }
   }
   Encoder e(MsgType::kReset);
   e.Str(p.db_path);
   Put(e, config_);
   e.I64(i).U64(track_durability_ ? 1 : 0).U64(closed ? 2 : open_rc ? 1 : 0);
   std::optional<Decoder> reply;
-  if (!SendMsg(p.fd, e) || !(reply = RecvMsg(p.fd))) {
-    Reap(p);
-    return "worker " + std::to_string(i) + " did not answer Reset";
+  bool silent = false;
+  if (!SendMsg(p.fd, e) || !(reply = RecvWithin(p, StepLimitMs(), &silent))) {
+    if (!silent) {
+      const model::Observation o = Died(p, "died while opening its connection (Reset)");
+      // A crash inside SQLite's open is SQLite's; anything else is harvey's.
+      if (o.rc == model::rc::kWorkerDied) {
+        *how = ResetFailure::kCrashed;
+        return "worker " + std::to_string(i + 1) + " crashed while opening its connection";
+      }
+    }
+    return failure_.error;
   }
-  if (reply->type() == MsgType::kFailed) return reply->Str();
+  if (reply->type() == MsgType::kFailed) {
+    *how = ResetFailure::kSqliteFailed;  // SQLite's answer (the open failed)
+    return reply->Str();
+  }
   const model::Observation opened = GetObservation(*reply);
   if (open_rc) *open_rc = static_cast<int>(opened.rc);
   p.build.name = reply->Str();
@@ -109,9 +200,12 @@ std::string ForkBackend::ResetWorker(int i, int* open_rc, bool closed) {
   p.build.source_id = reply->Str();
   if (p.build.name != p.sqlite) {
     Reap(p);
-    return "worker " + std::to_string(i) + " should run SQLite " + p.sqlite + " but its process runs '" +
-           p.build.name + "'";
+    const std::string error = "worker " + std::to_string(i + 1) + " should run SQLite " + p.sqlite +
+                              " but its process runs '" + p.build.name + "'";
+    Fail(error);
+    return error;
   }
+  *how = ResetFailure::kNone;
   return "";
 }
 
@@ -139,7 +233,10 @@ model::Observation ForkBackend::Execute(int worker, const model::Op& op, int64_t
   using model::OpKind;
   Proc& p = procs_.at(static_cast<size_t>(worker));
   if (op.kind == OpKind::kKill) {
-    Reap(p);
+    if (Reap(p) == Launcher::kWorkerLost) {  // the kill happened, but its sandbox host is gone
+      Fail("worker " + std::to_string(worker + 1) + " (" + std::string(p.launcher->name()) +
+           "): " + DescribeEnd(Launcher::kWorkerLost));
+    }
     p.killed = true;
     return model::Observation{};
   }
@@ -153,36 +250,36 @@ model::Observation ForkBackend::Execute(int worker, const model::Op& op, int64_t
     if (!p.killed) return model::Observation{.rc = model::rc::kWorkerDied};
     if (op.kind != OpKind::kOpen) return model::Observation{.rc = model::rc::kNotOpen};
     int open_rc = 0;
-    const std::string error = ResetWorker(worker, &open_rc);
-    return model::Observation{.rc = error.empty() ? open_rc : model::rc::kError};
+    ResetFailure how = ResetFailure::kNone;
+    const std::string error = ResetWorker(worker, &open_rc, false, &how);
+    if (error.empty()) return model::Observation{.rc = open_rc};
+    if (how == ResetFailure::kHarness) Fail(error);  // harvey's: no observation
+    return model::Observation{.rc = how == ResetFailure::kCrashed ? model::rc::kWorkerDied : model::rc::kError};
   }
   return Step(p, op, step_index, pause, arm);
 }
 
 model::Observation ForkBackend::Step(Proc& p, const model::Op& op, int64_t step_index,
                                      const PausePolicy* pause, std::optional<Arm> arm) {
-  const model::Observation died{.rc = model::rc::kWorkerDied};
   const uint32_t arm_bit = arm ? 1u << static_cast<int>(arm->event) : 0;
   uint32_t pause_mask = pause ? pause->mask : 0;
   Encoder e(MsgType::kStep);
   e.I64(step_index);
   Put(e, op);
   e.U64(pause_mask | arm_bit);
-  if (!SendMsg(p.fd, e)) {
-    Reap(p);
-    return died;
-  }
+  if (!SendMsg(p.fd, e)) return Died(p, "was gone before its op was sent");
   while (true) {
-    std::optional<Decoder> m = RecvMsg(p.fd);
-    if (!m) {
-      Reap(p);
-      return died;
-    }
+    bool silent = false;
+    std::optional<Decoder> m = RecvWithin(p, StepLimitMs(), &silent);
+    if (silent) return model::Observation{.rc = model::rc::kError};
+    if (!m) return Died(p, "died during its op");
     const MsgType t = m->type();
     if (t == MsgType::kResult) return GetObservation(*m);
     if (t != MsgType::kEvent) {
       Reap(p);
-      return died;
+      Fail("worker " + std::to_string(&p - procs_.data() + 1) + " broke the wire protocol (message type " +
+           std::to_string(static_cast<int>(t)) + ")");
+      return model::Observation{.rc = model::rc::kError};
     }
     EventInfo ev;
     ev.event = static_cast<VfsEvent>(m->U64());
@@ -191,7 +288,9 @@ model::Observation ForkBackend::Step(Proc& p, const model::Op& op, int64_t step_
     ev.ordinal = m->U64();
     if (arm && static_cast<int>(ev.event) == static_cast<int>(arm->event) &&
         ev.ordinal == arm->ordinal) {
-      Reap(p);  // SIGKILL while the worker waits inside SQLite
+      if (Reap(p) == Launcher::kWorkerLost) {  // SIGKILL while the worker waits inside SQLite
+        Fail("worker " + std::to_string(&p - procs_.data() + 1) + ": " + DescribeEnd(Launcher::kWorkerLost));
+      }
       p.killed = true;
       return model::Observation{.rc = model::rc::kKilled};
     }
@@ -200,16 +299,16 @@ model::Observation ForkBackend::Step(Proc& p, const model::Op& op, int64_t step_
     }
     Encoder c(MsgType::kContinue);
     c.U64(pause_mask | arm_bit);
-    if (!SendMsg(p.fd, c)) {
-      Reap(p);
-      return died;
-    }
+    if (!SendMsg(p.fd, c)) return Died(p, "died paused inside its op");
   }
 }
 
 model::Observation ForkBackend::PowerLoss(const model::Op& op) {
   for (int i = 0; i < active_; ++i) {
-    Reap(procs_[i]);
+    if (Reap(procs_[i]) == Launcher::kWorkerLost) {
+      Fail("worker " + std::to_string(i + 1) + " (" + std::string(procs_[i].launcher->name()) +
+           "): " + DescribeEnd(Launcher::kWorkerLost));
+    }
     procs_[i].killed = true;
   }
   // Every machine loses power too (sshfs: the mounts and their caches).
@@ -217,11 +316,17 @@ model::Observation ForkBackend::PowerLoss(const model::Op& op) {
     if (procs_[i].launcher) procs_[i].launcher->PowerCycle();
   }
   if (std::string e = ApplyPowerLoss(db_path_, op.seed, config_.sector_size); !e.empty()) {
-    return model::Observation{.rc = model::rc::kError, .recovery_problem = e};
+    Fail("power loss: " + e);  // rewriting the files is harvey's job
+    return model::Observation{.rc = model::rc::kError};
   }
   for (int i = 0; i < active_; ++i) {
-    if (std::string e = ResetWorker(i); !e.empty()) {
-      model::Observation o;
+    ResetFailure how = ResetFailure::kNone;
+    if (std::string e = ResetWorker(i, nullptr, false, &how); !e.empty()) {
+      if (how == ResetFailure::kHarness) {  // harvey could not restart its worker: no observation
+        Fail("reopen after power loss: " + e, failure_.missing);
+        return model::Observation{.rc = model::rc::kError};
+      }
+      model::Observation o;  // SQLite could not open (or crashed opening) what the power loss left
       o.recovery_problem = "reopen after power loss: " + e;
       return o;
     }
@@ -234,9 +339,10 @@ VerifyResult ForkBackend::VerifyInAWorker() {
     Proc& p = procs_[i];
     if (p.pid < 0) continue;
     std::optional<Decoder> reply;
-    if (!SendMsg(p.fd, Encoder(MsgType::kVerify)) || !(reply = RecvMsg(p.fd)) ||
+    bool silent = false;
+    if (!SendMsg(p.fd, Encoder(MsgType::kVerify)) || !(reply = RecvWithin(p, StepLimitMs(), &silent)) ||
         reply->type() != MsgType::kVerified) {
-      Reap(p);
+      if (!silent) Died(p, "died verifying the database");  // harvey's problem unless it crashed itself
       continue;
     }
     return GetVerifyResult(*reply);
@@ -253,6 +359,7 @@ VerifyResult ForkBackend::VerifyInAWorker() {
   }
   VerifyResult failed;
   failed.error = "no live worker to verify the database";
+  Fail(failed.error + " (every worker died or could not be restarted)");
   return failed;
 }
 
@@ -261,7 +368,12 @@ VerifyResult ForkBackend::Finish() {
     Proc& p = procs_[i];
     p.arm.reset();
     if (p.pid < 0) continue;
-    if (!SendMsg(p.fd, Encoder(MsgType::kClose)) || !RecvMsg(p.fd)) Reap(p);
+    bool silent = false;
+    if (!SendMsg(p.fd, Encoder(MsgType::kClose)) || !RecvWithin(p, StepLimitMs(), &silent)) {
+      // A sandbox host that died since the last step must not go unnoticed
+      // (its slot would silently get a new sandbox at the next Begin).
+      if (!silent) Died(p, "died closing its connection");
+    }
   }
   // The check runs in a worker process, where the workers run.
   return VerifyInAWorker();
@@ -270,11 +382,6 @@ VerifyResult ForkBackend::Finish() {
 }  // namespace harvey::harness
 
 namespace harvey::harness {
-namespace {
-// A paused worker answers within milliseconds; a silent one is blocked in
-// the OS (a blocking lock would be a harness bug) or hung.
-constexpr int kSliceTimeoutMs = 10'000;
-}  // namespace
 
 Slice ForkBackend::StartOp(int worker, const model::Op& op, int64_t step_index) {
   using model::OpKind;
@@ -282,7 +389,9 @@ Slice ForkBackend::StartOp(int worker, const model::Op& op, int64_t step_index) 
   if (op.kind == OpKind::kOpen && p.pid < 0 && p.killed) {
     // A new process with no connection; the open itself runs paused below.
     if (std::string error = ResetWorker(worker, nullptr, true); !error.empty()) {
-      return Slice{.finished = true, .event = {}, .result = {.rc = model::rc::kError}, .error = {}};
+      // A configure-only Reset opens nothing: any failure is harvey's.
+      Fail(error);
+      return Slice{.finished = true, .event = {}, .result = {.rc = model::rc::kError}, .error = error};
     }
     p.arm.reset();
   }
@@ -297,8 +406,7 @@ Slice ForkBackend::StartOp(int worker, const model::Op& op, int64_t step_index) 
   Put(e, op);
   e.U64(kAllEvents);
   if (!SendMsg(p.fd, e)) {
-    Reap(p);
-    return Slice{.finished = true, .event = {}, .result = {.rc = model::rc::kWorkerDied}, .error = {}};
+    return Slice{.finished = true, .event = {}, .result = Died(p, "was gone before its op was sent"), .error = {}};
   }
   return AwaitSlice(p);
 }
@@ -308,8 +416,7 @@ Slice ForkBackend::ResumeOp(int worker) {
   Encoder c(MsgType::kContinue);
   c.U64(kAllEvents);
   if (p.fd < 0 || !SendMsg(p.fd, c)) {
-    Reap(p);
-    return Slice{.finished = true, .event = {}, .result = {.rc = model::rc::kWorkerDied}, .error = {}};
+    return Slice{.finished = true, .event = {}, .result = Died(p, "died paused inside its op"), .error = {}};
   }
   return AwaitSlice(p);
 }
@@ -317,23 +424,22 @@ Slice ForkBackend::ResumeOp(int worker) {
 Slice ForkBackend::AwaitSlice(Proc& p) {
   Slice s;
   s.finished = true;
-  pollfd pfd{.fd = p.fd, .events = POLLIN, .revents = 0};
-  int ready = 0;
-  do {
-    ready = ::poll(&pfd, 1, kSliceTimeoutMs);
-  } while (ready < 0 && errno == EINTR && !Interrupted());
-  if (ready == 0) {
-    s.error = "worker " + std::to_string(&p - procs_.data() + 1) + " gave no event or result within " +
-              std::to_string(kSliceTimeoutMs / 1000) + " s (blocked in the OS?)";
-    Reap(p);
-    p.killed = true;
+  bool silent = false;
+  std::optional<Decoder> m = RecvWithin(p, SliceLimitMs(), &silent);
+  if (silent) {
+    s.error = failure_.error;
     return s;
   }
-  std::optional<Decoder> m = ready > 0 ? RecvMsg(p.fd) : std::nullopt;
-  const MsgType type = m ? m->type() : MsgType::kFailed;  // type() consumes the type byte
+  if (!m) {
+    s.result = Died(p, "died during its op");
+    return s;
+  }
+  const MsgType type = m->type();  // type() consumes the type byte
   if (type != MsgType::kResult && type != MsgType::kEvent) {
     Reap(p);
-    s.result.rc = model::rc::kWorkerDied;
+    Fail("worker " + std::to_string(&p - procs_.data() + 1) + " broke the wire protocol (message type " +
+         std::to_string(static_cast<int>(type)) + ")");
+    s.error = failure_.error;
     return s;
   }
   if (type == MsgType::kResult) {
@@ -347,7 +453,10 @@ Slice ForkBackend::AwaitSlice(Proc& p) {
   const auto& arm = p.in_flight_arm;
   if (arm && static_cast<int>(s.event.event) == static_cast<int>(arm->event) &&
       s.event.ordinal == arm->ordinal) {
-    Reap(p);  // SIGKILL while the worker waits inside SQLite
+    if (Reap(p) == Launcher::kWorkerLost) {  // SIGKILL while the worker waits inside SQLite
+      Fail("worker " + std::to_string(&p - procs_.data() + 1) + ": " + DescribeEnd(Launcher::kWorkerLost));
+      s.error = failure_.error;
+    }
     p.killed = true;
     s.result = model::Observation{.rc = model::rc::kKilled};
     return s;

@@ -14,11 +14,13 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include "harness/backend/backend.h"
 #include "harness/boundary/placements.h"
+#include "harness/worker/wire.h"
 
 namespace harvey::harness {
 
@@ -43,6 +45,7 @@ class ForkBackend : public Backend {
   model::Observation PowerLoss(const model::Op& op) override;
   VerifyResult Finish() override;
   std::vector<SqliteBuild> Sqlite() const override;
+  Failure TakeFailure() override { return std::exchange(failure_, Failure{}); }
 
   // The worker's pid (for tests and crash injection), or -1. For a worker in
   // a sandbox (ns, oci, sshfs) it is the pid inside the sandbox.
@@ -65,13 +68,32 @@ class ForkBackend : public Backend {
     SqliteBuild build;             // what its process reported at Reset
   };
   std::string Spawn(Proc& p);
-  void Reap(Proc& p);  // SIGKILL (if alive), wait, close
+  // SIGKILL (if alive), wait, close. Returns the worker's wait status as
+  // the launcher reaped it (Launcher::Kill), or Launcher::kWorkerLost.
+  int Reap(Proc& p);
+  // A worker that died unasked (its socket closed, or it broke the
+  // protocol): reaps it and decides whose problem it is. A death by a
+  // signal of its own (SIGSEGV, SIGABRT, ...: a fault in the process that
+  // runs SQLite) is a finding: returns rc::kWorkerDied. Anything else — its
+  // sandbox host gone, an exit code (an exec that failed, a worker that
+  // gave up), a SIGKILL from outside — is harvey's: sets failure_.
+  model::Observation Died(Proc& p, const std::string& what);
+  // Waits up to the worker limit for a message from `p`; on silence sets
+  // failure_ and SIGKILLs it (*silent = true).
+  std::optional<Decoder> RecvWithin(Proc& p, int timeout_ms, bool* silent);
+  // Records a harness failure (the first one of a step wins).
+  void Fail(std::string error, bool missing = false);
   // Spawns the worker if needed and sends Reset (which opens its
   // connection). Returns "" or what failed. With `open_rc` (a schedule's
   // `open` after a kill), a failed SQLite open is no failure: its result
   // code goes to *open_rc (0 when it opened). `closed`: the worker starts
   // with no connection (a fine-grained `open` step follows).
-  std::string ResetWorker(int i, int* open_rc = nullptr, bool closed = false);
+  // How a Reset failed: harvey's failure (also recorded in failure_), or
+  // SQLite's own answer — the worker replied Failed (its open failed) or
+  // crashed inside it (a signal of its own).
+  enum class ResetFailure { kNone, kHarness, kSqliteFailed, kCrashed };
+  std::string ResetWorker(int i, int* open_rc = nullptr, bool closed = false,
+                          ResetFailure* how = nullptr);
   model::Observation Step(Proc& p, const model::Op& op, int64_t step_index,
                           const PausePolicy* pause, std::optional<Arm> arm);
   VerifyResult VerifyInAWorker();
@@ -90,6 +112,7 @@ class ForkBackend : public Backend {
   std::string db_path_;
   model::Config config_;
   bool track_durability_ = false;
+  Failure failure_;
 };
 
 }  // namespace harvey::harness

@@ -88,7 +88,8 @@ Slice InprocBackend::ResumeOp(int worker) {
 model::Observation InprocBackend::PowerLoss(const model::Op& op) {
   for (auto& c : conns_) c->Kill();  // power goes: nobody checkpoints
   if (std::string e = ApplyPowerLoss(db_path_, op.seed, config_.sector_size); !e.empty()) {
-    return model::Observation{.rc = model::rc::kError, .recovery_problem = e};
+    failure_.error = "power loss: " + e;  // rewriting the files is harvey's job, not SQLite's
+    return model::Observation{.rc = model::rc::kError};
   }
   for (size_t i = 0; i < conns_.size(); ++i) {
     if (std::string e = conns_[i]->Reset(db_path_, config_, static_cast<int>(i)); !e.empty()) {

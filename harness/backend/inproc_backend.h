@@ -11,6 +11,7 @@
 #pragma once
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "harness/backend/backend.h"
@@ -32,12 +33,14 @@ class InprocBackend : public Backend {
   model::Observation PowerLoss(const model::Op& op) override;
   VerifyResult Finish() override;
   std::vector<SqliteBuild> Sqlite() const override;
+  Failure TakeFailure() override { return std::exchange(failure_, Failure{}); }
 
  private:
   std::vector<std::unique_ptr<Connection>> conns_;
   std::vector<std::unique_ptr<OpThread>> threads_;  // fine-grained: per worker, on first need
   std::string db_path_;
   model::Config config_;
+  Failure failure_;  // a power loss harvey could not apply
 };
 
 }  // namespace harvey::harness

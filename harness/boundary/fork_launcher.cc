@@ -61,7 +61,7 @@ class ForkLauncher : public Launcher {
     return "";
   }
 
-  void Kill(int slot, pid_t id) override { KillAndReap(id); }
+  int Kill(int slot, pid_t id) override { return KillAndReap(id); }
 
   std::string WorkerPath(int slot, const std::string& host_db_path) const override {
     return host_db_path;

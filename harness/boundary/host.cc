@@ -29,6 +29,7 @@ enum class HostMsgType : uint32_t { kReady = 1, kFailed, kSpawn, kSpawned, kKill
 struct HostMsg {
   HostMsgType type;
   int32_t pid = 0;
+  int32_t status = -1;  // Killed: the worker's wait status
   char text[240] = {};
 };
 
@@ -208,8 +209,9 @@ int HostMain(int control_fd, const HostOptions& options) {
       ::close(sv[0]);
       if (!sent) break;
     } else if (m.type == HostMsgType::kKill) {
-      if (workers.erase(m.pid) > 0) KillAndReap(m.pid);
-      if (!SendHostMsg(control_fd, Make(HostMsgType::kKilled, m.pid))) break;
+      HostMsg killed = Make(HostMsgType::kKilled, m.pid);
+      if (workers.erase(m.pid) > 0) killed.status = KillAndReap(m.pid);
+      if (!SendHostMsg(control_fd, killed)) break;
     } else {
       break;
     }
@@ -256,14 +258,14 @@ std::string HostClient::Spawn(pid_t* pid, int* fd) {
   return m.type == HostMsgType::kFailed ? std::string(m.text) : "unexpected reply to Spawn";
 }
 
-bool HostClient::Kill(pid_t pid) {
+int HostClient::Kill(pid_t pid) {
   HostMsg m;
   if (!ok() || !SendHostMsg(fd_, Make(HostMsgType::kKill, pid)) || !RecvHostMsg(fd_, &m, nullptr, 10000) ||
       m.type != HostMsgType::kKilled) {
     broken_ = true;
-    return false;
+    return kHostGone;
   }
-  return true;
+  return m.status;
 }
 
 int InternalMain(int argc, char** argv) {

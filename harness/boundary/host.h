@@ -8,9 +8,13 @@
 //   host -> coordinator   Ready once set up (or Failed with one line)
 //   coordinator -> host   Spawn        -> Spawned{pid} + the worker's socket
 //                                         (SCM_RIGHTS; speaks harness/worker/wire.h)
-//                         Kill{pid}    -> Killed once the worker has exited
-//                                         (its fds closed, its locks released)
-//   EOF on the channel: the host SIGKILLs and reaps every worker, then exits.
+//                         Kill{pid}    -> Killed{status} once the worker has
+//                                         exited (its fds closed, its locks
+//                                         released); status: its wait status
+//                                         (-1 if the host did not know it)
+//   EOF on the channel (the coordinator closed it, or died): the host
+//   SIGKILLs and reaps every worker, undoes its mount, then exits — so a
+//   sandbox whose tool outlives a dead coordinator still empties itself.
 // The host and its workers get SIGKILL when their parent dies.
 #pragma once
 
@@ -51,9 +55,11 @@ class HostClient {
   std::string WaitReady(int timeout_ms);
   // Forks a worker. On success sets *pid (host-local) and *fd (CLOEXEC).
   std::string Spawn(pid_t* pid, int* fd);
-  // SIGKILLs worker `pid` and waits until it is gone. False if the host
-  // did not answer (then the whole sandbox should go).
-  bool Kill(pid_t pid);
+  // SIGKILLs worker `pid` and waits until it is gone. Returns its wait
+  // status as the host reaped it (-1 if the host did not know it), or
+  // kHostGone if the host did not answer (then the whole sandbox should go).
+  static constexpr int kHostGone = -2;
+  int Kill(pid_t pid);
   // Closes the channel: the host kills its workers and exits.
   void Close();
   bool ok() const { return fd_ >= 0 && !broken_; }

@@ -56,8 +56,13 @@ class Launcher {
   virtual bool Reaches(int slot, const std::string& host_db_path) const { return true; }
 
   // SIGKILLs worker `id` of `slot` and returns once it has exited (its
-  // locks released). Does not close the fd.
-  virtual void Kill(int slot, pid_t id) = 0;
+  // locks released). Does not close the fd. Returns the worker's wait status
+  // (a worker that had died on its own keeps its own status: the backend
+  // tells a crash inside SQLite from a harness failure by it), or
+  // kWorkerLost when the boundary could not say (its sandbox host is gone:
+  // a harness failure; the whole sandbox is then torn down).
+  static constexpr int kWorkerLost = -1;
+  virtual int Kill(int slot, pid_t id) = 0;
 
   // A power loss: every worker is already dead. Launchers whose sandboxes
   // hold state a real power loss would wipe (sshfs: mounts with their

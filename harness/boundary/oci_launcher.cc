@@ -20,6 +20,7 @@
 #include <fstream>
 
 #include "harness/boundary/oci_bundle.h"
+#include "harness/os/janitor.h"
 #include "harness/os/process.h"
 #include "harness/boundary/launchers.h"
 #include "harness/boundary/sandbox.h"
@@ -136,17 +137,29 @@ class OciLauncher : public SandboxLauncher {
     std::ofstream((bundle / "config.json").string()) << OciConfig(spec).dump(1) << "\n";
     const std::string id = "harvey-" + std::to_string(::getpid()) + "-" + std::to_string(slot) + "-" +
                            std::to_string(++generation_);
+    // Should the coordinator die (even SIGKILLed), the host sees EOF on its
+    // channel and exits; runc run, which must not die first (no
+    // PR_SET_PDEATHSIG), then deletes the container itself. The janitor
+    // (harness/os/janitor.h) runs `runc delete --force` as well, for a
+    // container whose init did not exit.
+    const std::vector<std::string> remove = {runc_, "delete", "--force", id};
+    JanitorWatchCommand(remove);
     Result<pid_t> pid = SpawnProcess(ExecSpec{
         .argv = {runc_, "run", "--preserve-fds", "1", "--no-new-keyring", "--bundle", bundle.string(), id},
-        .fds = {{3, host_fd}}});
-    if (!pid.ok()) return pid.error();
+        .fds = {{3, host_fd}},
+        .stderr_path = "",
+        .die_with_parent = false});
+    if (!pid.ok()) {
+      JanitorForgetCommand(remove);
+      return pid.error();
+    }
     sb->root_pid = pid.value();
-    const std::string runc = runc_;
-    sb->cleanup = [runc, id] {
+    sb->cleanup = [remove, id] {
       std::error_code ec;
       if (!fs::exists(kRuncState, ec) || fs::exists(fs::path(kRuncState) / id, ec)) {
-        RunCommand({runc, "delete", "--force", id}, 10000);
+        RunCommand(remove, 10000);
       }
+      JanitorForgetCommand(remove);
     };
     return "";
   }

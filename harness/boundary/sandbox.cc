@@ -74,11 +74,13 @@ std::string SandboxLauncher::Spawn(int slot, const std::string& host_db_path, co
   return "";
 }
 
-void SandboxLauncher::Kill(int slot, pid_t id) {
+int SandboxLauncher::Kill(int slot, pid_t id) {
   auto it = sandboxes_.find(slot);
-  if (it == sandboxes_.end() || !it->second) return;
+  if (it == sandboxes_.end() || !it->second) return kWorkerLost;
   // A host that does not answer is torn down whole, which kills the worker.
-  if (!it->second->host->Kill(id)) it->second.reset();
+  const int status = it->second->host->Kill(id);
+  if (status == HostClient::kHostGone) it->second.reset();
+  return status == HostClient::kHostGone ? kWorkerLost : status;
 }
 
 std::vector<RootEntry> MinimalRoot() {

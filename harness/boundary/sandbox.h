@@ -44,7 +44,7 @@ class SandboxLauncher : public Launcher {
   std::string Spawn(int slot, const std::string& host_db_path, const std::string& sqlite, pid_t* id,
                     int* fd) override;
   bool Reaches(int slot, const std::string& host_db_path) const override;
-  void Kill(int slot, pid_t id) override;
+  int Kill(int slot, pid_t id) override;
 
  protected:
   explicit SandboxLauncher(std::unique_ptr<ScratchDir> scratch);

@@ -57,11 +57,18 @@ std::string Rates(const CampaignResult& t) {
 
 // Shrinks a finding (within a.shrink_time_s) and saves it to `path`; prints
 // what it did. Returns the figures for --json, or null when nothing was saved.
+// A harness failure while shrinking sets *harness_error (nothing saved).
 nlohmann::json ShrinkFinding(const model::Schedule& s, const model::Mismatch& m, Backend& backend,
                              const std::string& db_dir, const FuzzArgs& a, const std::string& found_by,
-                             const std::string& path) {
+                             const std::string& path, ShrinkResult* failed) {
   std::fprintf(stderr, "shrinking for at most %g s ...\n", a.shrink_time_s);
   const ShrinkResult r = Shrink(s, m, backend, db_dir, ShrinkOptions{.time_s = a.shrink_time_s});
+  if (!r.harness_error.empty()) {
+    std::fprintf(stderr, "harvey fuzz: shrinking stopped (harvey's problem, not a finding): %s\n",
+                 r.harness_error.c_str());
+    *failed = r;
+    return nullptr;
+  }
   const std::string text = FindingText(AsFinding(r.schedule, a.boundary), r.mismatch,
                                        found_by + ", shrunk: " + ShrinkSummary(r), a.boundary, backend.Sqlite());
   if (std::string e = WriteFileAtomic(path, text); !e.empty()) {
@@ -234,6 +241,7 @@ int CmdFuzz(const FuzzArgs& a) {
   std::string shrunk_path;  // the shrunk finding, when there is one
   nlohmann::json shrunk;    // its figures for --json
   int exit_code = kExitPass;
+  int harness_failed = 0;  // after a finding: shrinking hit a harness failure (exit 3 or 4)
   const std::string sseed = std::to_string(t.schedule_seed);
   if (!t.error.empty()) {
     std::fprintf(stderr, "harvey fuzz: schedule %llu (seed %s): %s\n",
@@ -244,7 +252,7 @@ int CmdFuzz(const FuzzArgs& a) {
     if (WriteFileAtomic(path, model::PrintSchedule(*t.schedule)).empty()) {
       std::fprintf(stderr, "saved: %s\n", path.c_str());
     }
-    exit_code = kExitHarness;
+    exit_code = t.missing ? kExitEnvironment : kExitHarness;
   } else if (t.mismatch) {
     const model::Schedule& s = *t.schedule;
     std::fputs((MismatchReport(*t.mismatch) + ContextNotes(s) + DescribeSqlite(s, t.sqlite, "  ")).c_str(),
@@ -264,17 +272,21 @@ int CmdFuzz(const FuzzArgs& a) {
     }
     if (a.shrink_time_s > 0 && !finding_path.empty()) {
       shrunk_path = a.out_dir + "/finding-" + sseed + ".shrunk.sched";
-      shrunk = ShrinkFinding(s, *t.mismatch, *backend, scratch.value()->path(), a, found_by, shrunk_path);
+      ShrinkResult failed;
+      shrunk = ShrinkFinding(s, *t.mismatch, *backend, scratch.value()->path(), a, found_by, shrunk_path, &failed);
       if (shrunk.is_null()) shrunk_path.clear();
       else WriteFindingHtml(shrunk_path, *backend, scratch.value()->path(), a.boundary);
+      if (!failed.harness_error.empty()) harness_failed = failed.missing ? kExitEnvironment : kExitHarness;
     }
     exit_code = kExitMismatch;
   }
   backend.reset();
   if (a.reach) std::fputs(FormatReach(CollectReach(reach_dir)).c_str(), stderr);
   const bool interrupted = t.interrupted || Interrupted();
-  std::string verdict = t.mismatch ? "FOUND A MISMATCH"
-                                   : "no failure found (this is not a proof of safety)";
+  std::string verdict = !t.error.empty() ? "STOPPED BY A HARNESS ERROR (harvey's problem, not a finding)"
+                       : t.mismatch     ? "FOUND A MISMATCH"
+                                        : "no failure found (this is not a proof of safety)";
+  if (harness_failed) verdict += "; shrinking stopped by a harness error (harvey's problem)";
   if (interrupted) verdict += "; interrupted";
   std::fputs(DescribeBuilds(t.sqlite, "").c_str(), stderr);
   std::fprintf(stderr, "fuzz %s seed %llu: %s: %s\n", a.boundary.c_str(), static_cast<unsigned long long>(seed),
@@ -336,12 +348,13 @@ int CmdFuzz(const FuzzArgs& a) {
                                  {"workers_rss_kb", memory.children_total.rss_kb},
                                  {"workers_hwm_kb", memory.children_total.hwm_kb},
                                  {"largest_worker_rss_kb", memory.children_max_rss_kb}};
+    if (!t.error.empty()) j["harness_error"] = t.error;  // harvey's problem, not a finding
     if (!finding_path.empty()) j["finding"] = finding_path;
     if (!shrunk_path.empty()) j["shrunk"] = shrunk;
     std::cout << j.dump() << "\n";
   }
   if (interrupted) return 128 + InterruptSignal();
-  return exit_code;
+  return harness_failed ? harness_failed : exit_code;
 }
 
 }  // namespace harvey::harness

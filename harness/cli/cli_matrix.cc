@@ -327,8 +327,13 @@ int CmdMatrix(const MatrixArgs& a) {
   }
   if (Interrupted()) return 128 + InterruptSignal();
   if (load_errors > 0) return kExitUsage;
+  if (errors > 0) {  // harvey's own failure outranks any verdict: the table is incomplete
+    std::fprintf(stderr, "harvey matrix: %d cells ended in a harness error (harvey's problem, not a finding)\n",
+                 errors);
+    return kExitHarness;
+  }
   if (contradictions > 0) return kExitMismatch;
-  return errors > 0 ? kExitHarness : kExitPass;
+  return kExitPass;
 }
 
 }  // namespace harvey::harness

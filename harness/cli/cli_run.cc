@@ -97,7 +97,7 @@ int CmdRun(const RunArgs& a) {
   if (r.mismatch) std::fputs((MismatchReport(*r.mismatch) + ContextNotes(s.value())).c_str(), stderr);
   if (r.verdict == Verdict::kError) {
     std::fprintf(stderr, "harvey run: %s\n", r.error.c_str());
-    return Interrupted() ? 128 + InterruptSignal() : kExitHarness;
+    return Interrupted() ? 128 + InterruptSignal() : r.missing ? kExitEnvironment : kExitHarness;
   }
   if (!a.json) {
     std::fprintf(stderr, "%s: %s on %s (%lld steps)\n", a.file.c_str(), ToString(r.verdict),

@@ -15,6 +15,7 @@ namespace {
 
 std::string Cell(const CalibrationRow& r) {
   if (!r.skipped.empty()) return "skipped: " + r.skipped;
+  if (!r.harness_error.empty()) return "HARNESS ERROR (harvey's problem, not a finding): " + r.harness_error;
   char buf[200];
   if (r.cls.negative) {
     std::snprintf(buf, sizeof buf, "%s (%llu schedules, %d seeds)", r.seeds_detected ? "FOUND SOMETHING" : "clean",
@@ -105,7 +106,7 @@ int CmdSelftest(const SelftestArgs& a) {
     std::printf("|---|---|---|---|---|---|---|\n");
     for (const auto& r : rows) {
       std::string cell = Cell(r);
-      if (r.cls.negative || !r.skipped.empty()) cell += " | | |";  // the three columns a finding fills
+      if (r.cls.negative || !r.skipped.empty() || !r.harness_error.empty()) cell += " | | |";  // the three columns a finding fills
       std::printf("| %s | %s | %s | %s |\n", r.cls.name.c_str(), r.cls.explanation.c_str(), cell.c_str(),
                   r.cls.fix.c_str());
     }
@@ -117,6 +118,13 @@ int CmdSelftest(const SelftestArgs& a) {
                 o.policy.kind == model::PolicyKind::kOp ? "" : (" --policy " + a.policy).c_str());
   }
   if (Interrupted()) return 128 + InterruptSignal();
+  for (const auto& r : rows) {  // harvey's own failure outranks any verdict
+    if (!r.harness_error.empty()) {
+      std::fprintf(stderr, "harvey selftest: harness error in class %s (harvey's problem, not a finding): %s\n",
+                   r.cls.name.c_str(), r.harness_error.c_str());
+      return kExitHarness;
+    }
+  }
   return ok ? kExitPass : kExitMismatch;
 }
 

@@ -41,7 +41,7 @@ int CmdShrink(const ShrinkArgs& a) {
   const RunResult first = RunSchedule(s.value(), *backend, scratch.value()->path());
   if (first.verdict == Verdict::kError) {
     std::fprintf(stderr, "harvey shrink: replaying %s: %s\n", a.file.c_str(), first.error.c_str());
-    return Interrupted() ? 128 + InterruptSignal() : kExitHarness;
+    return Interrupted() ? 128 + InterruptSignal() : first.missing ? kExitEnvironment : kExitHarness;
   }
   if (first.verdict != Verdict::kMismatch) {
     std::fprintf(stderr, "harvey shrink: %s passes on %s: nothing to shrink\n", a.file.c_str(),
@@ -54,6 +54,10 @@ int CmdShrink(const ShrinkArgs& a) {
   if (a.verbose) opt.on_accept = [](const std::string& what) { std::fprintf(stderr, "  kept: %s\n", what.c_str()); };
   const ShrinkResult r = Shrink(s.value(), *first.mismatch, *backend, scratch.value()->path(), opt);
   backend.reset();
+  if (!r.harness_error.empty() && !Interrupted()) {  // nothing saved: a half-shrunk case would mislead
+    std::fprintf(stderr, "harvey shrink: stopped (harvey's problem, not a finding): %s\n", r.harness_error.c_str());
+    return r.missing ? kExitEnvironment : kExitHarness;
+  }
   const std::string found_by = "harvey shrink " + a.file + " --boundary " + a.boundary + " (" +
                                ShrinkSummary(r) + ")";
   const std::string text =

@@ -48,7 +48,7 @@ std::vector<CalibrationClass> CalibrationClasses() {
 }
 
 bool CalibrationRow::Passed() const {
-  if (!skipped.empty()) return false;
+  if (!skipped.empty() || !harness_error.empty()) return false;
   if (cls.negative) return seeds_detected == 0;
   return seeds_detected == seeds_run && replays_same == replays_run && replays_run > 0;
 }
@@ -66,8 +66,16 @@ void ShrinkAndReplay(const CampaignResult& found, Backend& backend, const std::s
   row.original_steps = found.schedule->steps.size();
   row.shrunk_steps = sr.schedule.steps.size();
   row.finding = model::PrintSchedule(sr.schedule);
+  if (!sr.harness_error.empty()) {
+    row.harness_error = "shrinking: " + sr.harness_error;
+    return;
+  }
   for (int i = 0; i < o.replays; ++i) {
     const RunResult r = RunSchedule(sr.schedule, backend, dir);
+    if (r.harness_failure) {
+      row.harness_error = "replaying the shrunk finding: " + r.error;
+      return;
+    }
     row.replays_run++;
     row.replays_same += r.mismatch && SameFailure(sr.schedule, sr.mismatch, sr.schedule, *r.mismatch);
   }
@@ -101,8 +109,8 @@ CalibrationRow RunCalibration(const CalibrationClass& cls, const CalibrationOpti
     spec.policy = o.policy;
     CampaignResult r = RunCampaign(spec, *backend, (*scratch)->path());
     if (r.interrupted) break;
-    if (!r.error.empty()) {
-      row.skipped = cls.boundary + ": " + r.error;
+    if (!r.error.empty()) {  // harvey's problem: neither a skip nor a finding
+      row.harness_error = cls.boundary + ": " + r.error;
       return row;
     }
     row.seeds_run++;
@@ -142,6 +150,7 @@ nlohmann::json ToJson(const CalibrationRow& r) {
                    {"fix", r.cls.fix}};
   if (r.cls.negative) j["schedules_clean"] = r.schedules;
   if (!r.skipped.empty()) j["skipped"] = r.skipped;
+  if (!r.harness_error.empty()) j["harness_error"] = r.harness_error;
   return j;
 }
 

@@ -41,6 +41,7 @@ struct CalibrationOptions {
 struct CalibrationRow {
   CalibrationClass cls;
   std::string skipped;               // non-empty: not run, and why
+  std::string harness_error;         // non-empty: a campaign hit a harness error (harvey's problem)
   int seeds_run = 0;
   int seeds_detected = 0;
   std::optional<double> median_detect_s;  // over all seeds (undetected = never)

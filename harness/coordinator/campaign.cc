@@ -59,6 +59,7 @@ CampaignResult RunCampaign(const CampaignSpec& spec, Backend& backend, const std
     if (r.verdict == Verdict::kError) {
       if ((out.interrupted = Interrupted())) break;
       out.error = r.error;
+      out.missing = r.missing;
     } else {
       out.schedules++;
     }

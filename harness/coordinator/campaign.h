@@ -53,6 +53,7 @@ struct CampaignResult {
   uint64_t schedule_seed = 0;
   std::optional<model::Mismatch> mismatch;
   std::string error;  // non-empty: a harness error stopped the campaign
+  bool missing = false;  // that error is a missing piece (RunResult::missing: exit 3)
   std::vector<SqliteBuild> sqlite;  // every SQLite build the runs used (distinct)
 };
 

@@ -49,7 +49,9 @@ class Interleaver {
       std::vector<int> eligible = Eligible();
       if (eligible.empty()) {
         if (seg_end_ >= static_cast<int64_t>(s_.steps.size())) break;
-        if (!Finished(seg_end_, backend_.PowerLoss(s_.steps[seg_end_].op), true)) break;
+        const model::Observation o = backend_.PowerLoss(s_.steps[seg_end_].op);
+        if (HarnessFailed(seg_end_, "")) return;
+        if (!Finished(seg_end_, o, true)) break;
         highest_done = std::max(highest_done, seg_end_);
         next_start_ = seg_end_ + 1;
         seg_end_ = NextBarrier(seg_end_ + 1);
@@ -75,7 +77,7 @@ class Interleaver {
         checker_.Start(step);
         slice = backend_.StartOp(w, s_.steps[step].op, step);
       }
-      if (!slice.error.empty()) return Fail(slice.error);
+      if (HarnessFailed(step, slice.error)) return;
       if (g_slice_recorder) g_slice_recorder->push_back({w, step, slice.finished, slice.event});
       if (g_slice_log) {
         const std::string what = slice.finished ? "-> " + model::Describe(s_.steps[step].op.kind, slice.result)
@@ -164,6 +166,20 @@ class Interleaver {
       Fail(checker_.limit_error());
       return false;
     }
+    return true;
+  }
+
+  // A slice or power loss the backend could not run or observe
+  // (Backend::TakeFailure, or the slice's own error): harvey's error, never
+  // an observation. Returns whether the run stopped.
+  bool HarnessFailed(int64_t step, const std::string& slice_error) {
+    Backend::Failure f = backend_.TakeFailure();
+    if (f.error.empty()) f.error = slice_error;
+    if (f.error.empty()) return false;
+    r_.missing = f.missing;
+    r_.harness_failure = true;
+    Fail("harness error, not a finding: step " + std::to_string(step) + " (" +
+         model::PrintStep(s_, s_.steps[static_cast<size_t>(step)]) + "): " + f.error);
     return true;
   }
 

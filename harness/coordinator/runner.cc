@@ -8,6 +8,7 @@
 #include "harness/coordinator/interleave.h"
 #include "harness/os/interrupt.h"
 #include "harness/coordinator/trace_hasher.h"
+#include "model/format.h"
 #include "model/model.h"
 #include "model/rng.h"
 
@@ -36,6 +37,23 @@ std::unique_ptr<model::Chooser> PolicyChooser(const model::Schedule& s, const mo
                             kExpectedPointsPerStep * static_cast<int64_t>(s.steps.size()));
 }
 
+// A step the backend could not run or observe (Backend::TakeFailure) ends
+// the run as harvey's error. Returns whether it did.
+bool HarnessFailed(Backend& backend, const model::Schedule& s, int64_t step_index, RunResult& r) {
+  Backend::Failure f = backend.TakeFailure();
+  if (f.error.empty()) return false;
+  r.verdict = Verdict::kError;
+  r.missing = f.missing;
+  r.harness_failure = true;
+  r.error = "harness error, not a finding: ";
+  if (step_index >= 0) {
+    r.error += "step " + std::to_string(step_index) + " (" +
+               model::PrintStep(s, s.steps[static_cast<size_t>(step_index)]) + "): ";
+  }
+  r.error += f.error;
+  return true;
+}
+
 // Op-level stepping: one op at a time in file order, each observation
 // checked at once. Fills r's verdict/mismatch/error, observations, steps_run.
 void RunOpLevel(const model::Schedule& s, Backend& backend, model::Checker& checker,
@@ -55,6 +73,7 @@ void RunOpLevel(const model::Schedule& s, Backend& backend, model::Checker& chec
       r.error = "interrupted";
       return;
     }
+    if (HarnessFailed(backend, s, i, r)) return;
     trace.Add(i, o);
     r.observations.push_back(o);
     r.steps_run = i + 1;
@@ -114,8 +133,12 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
   }
   if (std::string e = backend.Begin(s, db_path); !e.empty()) {
     r.verdict = Verdict::kError;
-    r.error = e;
+    r.error = "harness error, not a finding: starting the workers: " + e;
+    const Backend::Failure f = backend.TakeFailure();
+    r.missing = f.missing;
+    r.harness_failure = !f.error.empty();
     backend.Finish();
+    backend.TakeFailure();
     return r;
   }
   r.sqlite = backend.Sqlite();
@@ -141,6 +164,11 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
   if (Interrupted() && r.verdict == Verdict::kPass) {  // the check itself was cut short
     r.verdict = Verdict::kError;
     r.error = "interrupted";
+  }
+  if (r.verdict == Verdict::kPass) {
+    HarnessFailed(backend, s, -1, r);  // the end-of-run check could not run
+  } else {
+    backend.TakeFailure();
   }
   trace.Str(v.error);
   trace.Str(v.integrity);

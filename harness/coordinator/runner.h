@@ -28,6 +28,13 @@ struct RunResult {
   Verdict verdict = Verdict::kPass;
   std::optional<model::Mismatch> mismatch;  // kMismatch
   std::string error;                        // kError: one line
+  // kError: the error is a missing piece of the environment (a SQLite build
+  // that is not here: exit 3), not a failure of harvey (exit 4).
+  bool missing = false;
+  // kError: harvey or its environment broke (Backend::TakeFailure), so any
+  // run would fail the same way; not a property of this schedule (as the
+  // model's candidate limit is).
+  bool harness_failure = false;
   uint64_t trace = 0;
   int64_t steps_run = 0;
   std::vector<model::Observation> observations;  // one per step run (by step index)
@@ -49,7 +56,10 @@ struct RunResult {
 // (harness/coordinator/interleave.h; `policy` is then ignored); one without runs
 // op-level under policy `op`, else fine-grained with decisions chosen by
 // `policy` from the schedule seed (returned in RunResult::decisions). A
-// fine-grained run on a backend that cannot interleave is an error.
+// fine-grained run on a backend that cannot interleave is an error. So is a
+// step the backend could not run or observe (Backend::TakeFailure): its
+// error says so ("harness error, not a finding: ..."), and no observation
+// of such a step reaches the model.
 RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::string& db_dir,
                       const model::Rules& rules = {}, const model::Policy& policy = {});
 

@@ -69,7 +69,7 @@ class Shrinker {
 };
 
 bool Shrinker::Expired() {
-  if (Interrupted()) result_.timed_out = true;
+  if (Interrupted() || !result_.harness_error.empty()) result_.timed_out = true;
   if (std::chrono::duration<double>(Clock::now() - start_).count() >= options_.time_s) {
     result_.timed_out = true;
   }
@@ -81,6 +81,10 @@ std::optional<model::Mismatch> Shrinker::Replay(const model::Schedule& c) {
   taken_ = r.interleaved ? r.decisions : std::vector<int>{};
   if (r.verdict == Verdict::kError) {
     ++result_.errors;
+    if (r.harness_failure && result_.harness_error.empty()) {  // every later replay would fail too
+      result_.harness_error = r.error;
+      result_.missing = r.missing;
+    }
     return std::nullopt;
   }
   if (r.verdict != Verdict::kMismatch || !r.mismatch) return std::nullopt;
@@ -247,7 +251,7 @@ ShrinkResult Shrinker::Run() {
     changed |= Rename();
   }
   result_.elapsed_s = std::chrono::duration<double>(Clock::now() - start_).count();
-  for (int i = 0; i < options_.confirm_runs; ++i) {
+  for (int i = 0; i < options_.confirm_runs && result_.harness_error.empty(); ++i) {
     std::optional<model::Mismatch> m = Replay(cur());
     if (m && SameFailure(cur(), result_.mismatch, cur(), *m)) ++result_.confirmed;
   }

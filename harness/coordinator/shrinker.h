@@ -41,6 +41,11 @@ struct ShrinkResult {
   int confirmed = 0;           // of confirm_runs, how many failed the same way
   double elapsed_s = 0;
   bool timed_out = false;      // the budget ended before a fixpoint
+  // Non-empty: a replay hit a failure of harvey or its environment
+  // (RunResult::harness_failure); shrinking stopped there and `schedule`
+  // is the smallest found before it. `missing`: a missing piece (exit 3).
+  std::string harness_error;
+  bool missing = false;
 };
 
 // True when `b` (mismatch `mb` of schedule `sb`) fails the same way as `a`

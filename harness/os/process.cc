@@ -28,8 +28,8 @@ int64_t MsSince(Clock::time_point t) {
 // In the child between fork and exec: only async-signal-safe calls.
 [[noreturn]] void ExecChild(const ExecSpec& spec, const std::vector<char*>& argv,
                             const std::vector<char*>& envp, pid_t parent, int stderr_fd) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) _exit(127);
+  if (spec.die_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) _exit(127);  // the coordinator is already gone
   // Own process group (a ^C at the terminal reaches only the coordinator),
   // but the coordinator's session: a new session would be a new scheduler
   // autogroup, and coordinator <-> worker round trips across autogroups wait
@@ -112,11 +112,14 @@ bool WaitForExit(pid_t pid, int timeout_ms, int* status) {
   }
 }
 
-void KillAndReap(pid_t pid) {
-  if (pid <= 0) return;
+int KillAndReap(pid_t pid) {
+  if (pid <= 0) return -1;
   ::kill(pid, SIGKILL);
-  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  int status = 0;
+  pid_t r;
+  while ((r = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
+  return r == pid ? status : -1;
 }
 
 void StopProcess(pid_t pid, int grace_ms) {

@@ -25,6 +25,11 @@ struct ExecSpec {
   // other fd except 1 and 2 is closed; fd 0 is /dev/null unless mapped.
   std::vector<std::pair<int, int>> fds;
   std::string stderr_path;  // "" = inherit; else appended to this file
+  // PR_SET_PDEATHSIG(SIGKILL): the child dies with the coordinator. Off for
+  // a tool that must clean up after itself when its work ends (runc run
+  // deletes its container when the container's init exits; SIGKILLed, it
+  // leaves the container registered).
+  bool die_with_parent = true;
 };
 
 // Forks and execs. Error: one line naming argv[0].
@@ -34,8 +39,10 @@ Result<pid_t> SpawnProcess(const ExecSpec& spec);
 // reaped (status in *status if given), false on timeout.
 bool WaitForExit(pid_t pid, int timeout_ms, int* status = nullptr);
 
-// SIGKILLs `pid` (a child) and reaps it. No-op for pid <= 0.
-void KillAndReap(pid_t pid);
+// SIGKILLs `pid` (a child) and reaps it. Returns its wait status (how it
+// ended: a process that had already exited keeps its own status), or -1 for
+// pid <= 0 (no-op) or when it could not be reaped.
+int KillAndReap(pid_t pid);
 
 // Waits up to `grace_ms` for `pid` to exit on its own, then KillAndReap.
 void StopProcess(pid_t pid, int grace_ms);

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "harness/os/janitor.h"
+
 namespace harvey::harness {
 namespace fs = std::filesystem;
 
@@ -58,6 +60,7 @@ Result<std::unique_ptr<ScratchDir>> ScratchDir::Create(const std::string& parent
   if (::mkdtemp(tmpl.data()) == nullptr) {
     return Error{"cannot create a scratch directory in " + parent + ": " + std::strerror(errno)};
   }
+  JanitorWatchDir(tmpl);  // removed even if this process is SIGKILLed (janitor.h)
   std::string where = tmpl;
   if (OnTmpfs(tmpl)) {
     where += " (tmpfs)";
@@ -73,6 +76,7 @@ Result<std::unique_ptr<ScratchDir>> ScratchDir::Create(const std::string& parent
 ScratchDir::~ScratchDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
+  JanitorForgetDir(path_);
 }
 
 }  // namespace harvey::harness

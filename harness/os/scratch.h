@@ -5,7 +5,8 @@
 // simulation, harness/worker/durability.h, so a disk's fsync buys nothing
 // but time), else, when /dev/shm is missing or not a writable tmpfs, under
 // $TMPDIR (or /tmp), and where() says so. Removed by the destructor, and,
-// should a coordinator crash, by the next harvey run (which removes every
+// should a coordinator crash, by its janitor (harness/os/janitor.h)
+// within a second, else by the next harvey run (which removes every
 // harvey-<pid>-* directory whose pid is no longer alive).
 #pragma once
 
