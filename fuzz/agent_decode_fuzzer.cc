@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 4) {
     case 0: {
-      Result<Hello> h = ParseHello(bytes);
+      harvey::Result<Hello> h = ParseHello(bytes);
       if (h.ok()) {
         Check(EncodeHello(h.value()).bytes() == bytes, "an accepted hello does not re-encode to its bytes");
         Check(h.value().token.size() <= kMaxTokenBytes, "token over the cap");
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 1: {
-      Result<AgentRequest> r = ParseControlRequest(bytes);
+      harvey::Result<AgentRequest> r = ParseControlRequest(bytes);
       if (r.ok()) {
         const AgentRequest& q = r.value();
         if (q.type == AgentMsg::kShareRead || q.type == AgentMsg::kShareRemove) {
@@ -89,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 2: {
-      ParseWelcome(bytes);
+      (void)ParseWelcome(bytes);
       if (ValidDatabaseName(bytes)) Check(SafeName(bytes), "database name escapes the directory");
       if (ValidShareName(bytes)) Check(SafeName(bytes), "share name escapes the directory");
       break;

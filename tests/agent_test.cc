@@ -72,7 +72,15 @@ class AgentProcess {
     }
   }
   const std::string& address() const { return address_; }
-  std::string log() const { return Slurp(log_); }
+  // The agent's log (waits up to 2 s for `want` to appear, if given).
+  std::string log(const std::string& want = "") const {
+    std::string text = Slurp(log_);
+    for (int i = 0; i < 200 && !want.empty() && text.find(want) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      text = Slurp(log_);
+    }
+    return text;
+  }
 
  private:
   pid_t pid_ = -1;
@@ -151,7 +159,7 @@ TEST_F(AgentTest, WrongTokenIsRefusedAndNothingWritten) {
   ASSERT_FALSE(l.ok());
   EXPECT_NE(l.error().find("wrong token"), std::string::npos) << l.error();
   EXPECT_TRUE(Empty(dir_));
-  EXPECT_NE(agent.log().find("wrong token"), std::string::npos) << agent.log();
+  EXPECT_NE(agent.log("wrong token").find("wrong token"), std::string::npos) << agent.log();
 }
 
 TEST_F(AgentTest, OversizedMessagesAreRefused) {
@@ -185,7 +193,7 @@ TEST_F(AgentTest, OversizedMessagesAreRefused) {
     ::close(fd);
   }
   EXPECT_TRUE(Empty(dir_));
-  EXPECT_NE(agent.log().find("refused"), std::string::npos) << agent.log();
+  EXPECT_NE(agent.log("refused").find("refused"), std::string::npos) << agent.log();
 }
 
 TEST_F(AgentTest, SecondCoordinatorIsRefused) {
@@ -197,7 +205,7 @@ TEST_F(AgentTest, SecondCoordinatorIsRefused) {
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().find("busy: this agent serves the coordinator at 127.0.0.1:"), std::string::npos)
       << second.error();
-  EXPECT_NE(agent.log().find("busy: this agent serves"), std::string::npos) << agent.log();
+  EXPECT_NE(agent.log("busy: this agent serves").find("busy: this agent serves"), std::string::npos) << agent.log();
   EXPECT_TRUE(Empty(dir_));
   first.value().reset();  // the first leaves: the next coordinator is served
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

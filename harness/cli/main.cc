@@ -119,6 +119,9 @@ int main(int argc, char** argv) {
   pr->add_option("--policy", probe.fuzz.policy, "op | random | pct:D");
   pr->add_option("--scratch", probe.fuzz.scratch_parent, "Parent of the local scratch directory");
   pr->add_option("--kills", probe.fuzz.kill_percent, "Chance (percent per step) of a worker kill")->check(CLI::Range(0, 100));
+  pr->add_option("--power-losses", probe.fuzz.power_loss_percent,
+                 "Chance (percent per step) of a power loss: added to --kills (harvey cannot cut the agents' power)")
+      ->check(CLI::Range(0, 100));
   pr->add_option("--episodes", probe.fuzz.episode_percent, "Chance (percent) of a WAL-internals episode")
       ->check(CLI::Range(0, 100));
   pr->add_option("--synchronous", probe.fuzz.synchronous, "Pin PRAGMA synchronous")
