@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "harness/os/files.h"
 
@@ -68,11 +69,15 @@ Result<std::unique_ptr<AgentLauncher>> AgentLauncher::Connect(const std::vector<
     Result<AgentFacts> f = ParseWelcome(std::move(reply));
     if (!f.ok()) return Error{"agent " + address + ": " + f.error()};
     l->agents_.push_back(AgentEndpoint{address, f.value()});
+    l->spare_.push_back(-1);
   }
   return l;
 }
 
 AgentLauncher::~AgentLauncher() {
+  for (int fd : spare_) {
+    if (fd >= 0) ::close(fd);
+  }
   for (int fd : control_) {
     if (fd >= 0) ::close(fd);  // the agent kills this session's workers and removes its files
   }
@@ -120,9 +125,23 @@ std::string AgentLauncher::Spawn(int slot, const std::string& host_db_path, cons
   }
   if (control_[i] < 0) return "agent " + a.address + ": its connection was lost earlier";
   std::string reply;
-  Result<int> conn =
-      Greet(a.address, Hello{.token = token_, .kind = ConnKind::kWorker, .session = a.facts.session}, kReplyTimeoutMs, &reply);
+  Result<int> conn = Error{""};
+  // A spare connection made after the previous spawn: its worker is forked already.
+  if (const int spare = std::exchange(spare_[i], -1); spare >= 0) {
+    std::optional<std::string> m = RecvWithin(spare, kReplyTimeoutMs, kMaxHelloBytes);
+    if (m) {
+      conn = spare;
+      reply = std::move(*m);
+    } else {
+      ::close(spare);
+    }
+  }
+  if (!conn.ok()) {
+    conn = Greet(a.address, Hello{.token = token_, .kind = ConnKind::kWorker, .session = a.facts.session},
+                 kReplyTimeoutMs, &reply);
+  }
   if (!conn.ok()) return conn.error();
+  spare_[i] = OpenSpare(i);
   Decoder d(std::move(reply));
   std::string error;
   if (!ReplyIs(d, AgentMsg::kSpawned, &error)) {
@@ -132,6 +151,16 @@ std::string AgentLauncher::Spawn(int slot, const std::string& host_db_path, cons
   *id = static_cast<pid_t>(d.U64());
   *fd = conn.value();
   return "";
+}
+
+int AgentLauncher::OpenSpare(size_t i) {
+  Result<int> fd = ConnectAgent(agents_[i].address, kReplyTimeoutMs);
+  if (!fd.ok()) return -1;
+  if (!SendMsg(fd.value(), EncodeHello(Hello{.token = token_, .kind = ConnKind::kWorker, .session = agents_[i].facts.session}))) {
+    ::close(fd.value());
+    return -1;
+  }
+  return fd.value();
 }
 
 bool AgentLauncher::Reaches(int slot, const std::string&) const {

@@ -63,9 +63,15 @@ class AgentLauncher : public Launcher {
   // Sends a control request to agent `i` and waits (10 s) for the reply.
   std::optional<Decoder> Ask(size_t i, const Encoder& request, std::string* error);
 
+  // Opens a worker connection to agent `i` and sends its hello without
+  // waiting for the reply: the next Spawn there takes it (a kill's
+  // replacement then costs no round trip). -1 on failure.
+  int OpenSpare(size_t i);
+
   std::string token_;
   std::vector<AgentEndpoint> agents_;
   std::vector<int> control_;   // per agent; -1 once broken
+  std::vector<int> spare_;     // per agent: a worker connection whose Spawned is not read yet, or -1
 };
 
 }  // namespace harvey::harness

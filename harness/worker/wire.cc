@@ -77,10 +77,13 @@ std::string Decoder::Str() {
 }
 
 bool SendMsg(int fd, const Encoder& e) {
+  // One write per message: over TCP (harvey agent) two writes are two
+  // segments and can be two wake-ups of the reader.
   const std::string& b = e.bytes();
-  char len[4];
-  for (int i = 0; i < 4; ++i) len[i] = static_cast<char>(b.size() >> (8 * i));
-  return WriteAll(fd, len, 4) && WriteAll(fd, b.data(), b.size());
+  std::string frame(4 + b.size(), '\0');
+  for (int i = 0; i < 4; ++i) frame[i] = static_cast<char>(b.size() >> (8 * i));
+  std::memcpy(frame.data() + 4, b.data(), b.size());
+  return WriteAll(fd, frame.data(), frame.size());
 }
 
 std::optional<Decoder> RecvMsg(int fd) { return RecvMsg(fd, kMaxMessage); }

@@ -29,11 +29,16 @@ rc=0; "$harvey" probe --agent 127.0.0.1:1 --token-file "$tmp/token" --count 1 2>
 grep -q "unreachable" "$tmp/err" || fail "unreachable: $(cat "$tmp/err")"
 
 # A second coordinator while one probe runs.
+served=$(grep -c "serving the coordinator" "$tmp/a.log" || true)
 "$harvey" probe --agent "$a" --token-file "$tmp/token" --time 20 --out "$tmp/f1" 2>"$tmp/first" &
 first=$!
-for _ in $(seq 200); do grep -q "serving the coordinator" "$tmp/a.log" && break; sleep 0.05; done
+for _ in $(seq 400); do
+  (($(grep -c "serving the coordinator" "$tmp/a.log" || true) > served)) && break
+  sleep 0.05
+done
 rc=0; "$harvey" probe --agent "$a" --token-file "$tmp/token" --count 1 2>"$tmp/err" || rc=$?
-kill -INT "$first"; wait "$first" || true
+kill -INT "$first" 2>/dev/null || fail "the first probe ended early: $(cat "$tmp/first")"
+wait "$first" || true
 [[ $rc == 4 ]] || fail "second coordinator: exit $rc (want 4): $(cat "$tmp/err")"
 grep -q "busy: this agent serves the coordinator at" "$tmp/err" || fail "second coordinator: $(cat "$tmp/err")"
 grep -q "busy: this agent serves the coordinator at" "$tmp/a.log" || fail "busy not in the agent's log"
