@@ -57,6 +57,10 @@ std::string DescribeEnd(int status) {
 ForkBackend::ForkBackend(std::string boundary)
     : boundary_(std::move(boundary)), default_placement_(SplitBoundaries(boundary_)) {}
 
+ForkBackend::ForkBackend(std::string boundary, std::unique_ptr<Launcher> launcher) : ForkBackend(boundary) {
+  placements_.Adopt(std::move(boundary), std::move(launcher));
+}
+
 ForkBackend::~ForkBackend() {
   for (Proc& p : procs_) {
     if (p.fd >= 0) SendMsg(p.fd, Encoder(MsgType::kQuit));

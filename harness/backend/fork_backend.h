@@ -30,6 +30,9 @@ class ForkBackend : public Backend {
   // launcher name (harness/boundary/launcher.h), or a mix such as "fork+oci" (worker
   // i gets part i mod n). Launchers start on first use, not here.
   explicit ForkBackend(std::string boundary = "fork");
+  // Every worker on `launcher` (made by the caller, e.g. harness/boundary/agent_launcher.h),
+  // named `boundary`.
+  ForkBackend(std::string boundary, std::unique_ptr<Launcher> launcher);
   ForkBackend(const ForkBackend&) = delete;
   ForkBackend& operator=(const ForkBackend&) = delete;
   ~ForkBackend() override;

@@ -41,6 +41,11 @@ Result<std::unique_ptr<Launcher>> MakeLauncher(std::string_view boundary);
 class Placements {
  public:
   Launcher* Get(std::string_view boundary, std::string* error);
+  // Registers a launcher made elsewhere (e.g. `agent`, which needs
+  // addresses and a token) under `boundary`.
+  void Adopt(std::string boundary, std::unique_ptr<Launcher> launcher) {
+    launchers_[std::move(boundary)] = std::move(launcher);
+  }
 
  private:
   std::map<std::string, std::unique_ptr<Launcher>, std::less<>> launchers_;

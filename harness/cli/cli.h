@@ -42,6 +42,8 @@ struct RunArgs {
   std::string sqlite;          // "" = as the file says (else system); "V" or a mix "a+b"
   std::string policy = "op";   // model::ParsePolicy; ignored when the file has decisions
   std::string save_decisions;  // "" = do not save
+  std::vector<std::string> agents;  // --agent ADDR...: workers on agents (as `harvey probe`)
+  std::string token_file;
 };
 int CmdRun(const RunArgs& a);
 
@@ -69,8 +71,29 @@ struct FuzzArgs {
   std::string policy = "op";         // model::ParsePolicy
   std::string junit;                 // "" = none; else JUnit XML here (harness/cli/junit.h)
   bool reach = false;                // print the preemption points reached (coordinator/reach_report.h)
+  std::string shard;                 // "K/N": run shard K (1-based) of N (CampaignSpec)
 };
-int CmdFuzz(const FuzzArgs& a);
+struct FuzzSite;  // harness/cli/fuzz_site.h: a campaign on agents (probe)
+int CmdFuzz(const FuzzArgs& a, FuzzSite* site = nullptr);
+
+// `harvey agent` (harness/boundary/agent_server.h).
+struct AgentArgs {
+  std::string listen;
+  std::string dir;
+  std::string token_file;  // "" = $HARVEY_AGENT_TOKEN
+  int idle_timeout_s = 300;
+  std::string address_file;
+};
+int CmdAgent(const AgentArgs& a);
+
+// `harvey probe`: a fuzz campaign whose workers run on agents (round-robin),
+// after proving they share their directory. Power losses become kills.
+struct ProbeArgs {
+  FuzzArgs fuzz;                    // boundary ignored; power_loss_percent forced to 0
+  std::vector<std::string> agents;  // ADDR per --agent
+  std::string token_file;
+};
+int CmdProbe(const ProbeArgs& a);
 
 // Exit 0 when OUT was written and replays the same failure; 2 when FILE does
 // not fail (nothing to shrink); 4 on a harness error or a flaky result.

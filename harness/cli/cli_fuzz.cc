@@ -15,6 +15,7 @@
 #include "harness/cli/cli.h"
 #include "harness/cli/finding_story.h"
 #include "harness/cli/junit.h"
+#include "harness/cli/fuzz_site.h"
 #include "harness/os/files.h"
 #include "harness/os/interrupt.h"
 #include "harness/boundary/placements.h"
@@ -55,12 +56,21 @@ std::string Rates(const CampaignResult& t) {
   return out;
 }
 
+// A finding's replay line names `where` (--agent ... for a probe).
+std::string ReplayHint(std::string text, const std::string& boundary, const std::string& where) {
+  const std::string from = "# replay: harvey run THIS_FILE --boundary " + boundary + "\n";
+  if (const size_t at = text.find(from); at != std::string::npos && where != "--boundary " + boundary) {
+    text.replace(at, from.size(), "# replay: harvey run THIS_FILE " + where + "\n");
+  }
+  return text;
+}
+
 // Shrinks a finding (within a.shrink_time_s) and saves it to `path`; prints
 // what it did. Returns the figures for --json, or null when nothing was saved.
 // A harness failure while shrinking sets *harness_error (nothing saved).
 nlohmann::json ShrinkFinding(const model::Schedule& s, const model::Mismatch& m, Backend& backend,
                              const std::string& db_dir, const FuzzArgs& a, const std::string& found_by,
-                             const std::string& path, ShrinkResult* failed) {
+                             const std::string& path, const std::string& where, ShrinkResult* failed) {
   std::fprintf(stderr, "shrinking for at most %g s ...\n", a.shrink_time_s);
   const ShrinkResult r = Shrink(s, m, backend, db_dir, ShrinkOptions{.time_s = a.shrink_time_s});
   if (!r.harness_error.empty()) {
@@ -69,8 +79,9 @@ nlohmann::json ShrinkFinding(const model::Schedule& s, const model::Mismatch& m,
     *failed = r;
     return nullptr;
   }
-  const std::string text = FindingText(AsFinding(r.schedule, a.boundary), r.mismatch,
-                                       found_by + ", shrunk: " + ShrinkSummary(r), a.boundary, backend.Sqlite());
+  const std::string text = ReplayHint(FindingText(AsFinding(r.schedule, a.boundary), r.mismatch,
+                                                  found_by + ", shrunk: " + ShrinkSummary(r), a.boundary, backend.Sqlite()),
+                                      a.boundary, where);
   if (std::string e = WriteFileAtomic(path, text); !e.empty()) {
     std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
     return nullptr;
@@ -78,9 +89,9 @@ nlohmann::json ShrinkFinding(const model::Schedule& s, const model::Mismatch& m,
   std::fputs((MismatchReport(r.mismatch) + ContextNotes(r.schedule) + DescribeSqlite(r.schedule, backend.Sqlite(), "  "))
                  .c_str(),
              stderr);
-  std::fprintf(stderr, "shrunk: %s; replayed the same failure %d/%d\nsaved: %s (replay: harvey run %s --boundary %s)\n",
+  std::fprintf(stderr, "shrunk: %s; replayed the same failure %d/%d\nsaved: %s (replay: harvey run %s %s)\n",
                ShrinkSummary(r).c_str(), r.confirmed, ShrinkOptions{}.confirm_runs, path.c_str(), path.c_str(),
-               a.boundary.c_str());
+               where.c_str());
   return nlohmann::json{{"file", path},          {"class", r.mismatch.failure_class},
                         {"steps", r.schedule.steps.size()}, {"original_steps", r.original_steps},
                         {"elapsed_s", r.elapsed_s}, {"replays", r.replays}, {"confirmed", r.confirmed}};
@@ -88,9 +99,9 @@ nlohmann::json ShrinkFinding(const model::Schedule& s, const model::Mismatch& m,
 
 // The `harvey fuzz` command that generates this campaign's schedules again:
 // the seed and every option that shapes them, when not the default.
-std::string CampaignCommand(const FuzzArgs& a, uint64_t seed) {
+std::string CampaignCommand(const FuzzArgs& a, uint64_t seed, const FuzzSite* site) {
   const FuzzArgs d;
-  std::string cmd = "harvey fuzz --boundary " + a.boundary + " --seed " + std::to_string(seed);
+  std::string cmd = (site ? site->command : "harvey fuzz --boundary " + a.boundary) + " --seed " + std::to_string(seed);
   auto add = [&](bool differs, const std::string& flag, const std::string& value) {
     if (differs) cmd += " " + flag + " " + value;
   };
@@ -107,6 +118,7 @@ std::string CampaignCommand(const FuzzArgs& a, uint64_t seed) {
   add(a.power_loss_percent != d.power_loss_percent, "--power-losses", std::to_string(a.power_loss_percent));
   add(a.workers != d.workers, "--workers", std::to_string(a.workers));
   add(a.steps != d.steps, "--steps", std::to_string(a.steps));
+  add(!a.shard.empty(), "--shard", a.shard);
   return cmd;
 }
 
@@ -152,19 +164,35 @@ struct JunitBatches {
   }
 };
 
+// "K/N" -> 0-based index and count. "" or one line.
+std::string ParseShard(const std::string& text, CampaignSpec* spec) {
+  if (text.empty()) return "";
+  unsigned long long k = 0, n = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%llu/%llu%c", &k, &n, &tail) != 2 || n == 0 || k == 0 || k > n || n > 1000000) {
+    return "--shard " + text + ": want K/N with 1 <= K <= N (shard K of N)";
+  }
+  spec->shard_index = k - 1;
+  spec->shard_count = n;
+  return "";
+}
+
 }  // namespace
 
-int CmdFuzz(const FuzzArgs& a) {
+int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
   model::Policy policy;
   if (std::string e = model::ParsePolicy(a.policy, &policy); !e.empty()) {
     std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
     return kExitUsage;
   }
   // First: this may re-exec another build (inproc), which must not draw a seed twice.
-  if (int code = SelectSqlite("fuzz", a.sqlite, a.boundary, nullptr); code >= 0) return code;
+  if (int code = site ? -1 : SelectSqlite("fuzz", a.sqlite, a.boundary, nullptr); code >= 0) return code;
+  const std::string where = site ? site->replay_flags : "--boundary " + a.boundary;
+  const std::string label = site ? site->label : a.boundary;
   const uint64_t seed = a.seed.value_or(RandomSeed());
-  std::fprintf(stderr, "harvey fuzz: seed %llu, boundary %s%s%s%s%s%s%s\n", static_cast<unsigned long long>(seed),
-               a.boundary.c_str(), a.defect == "none" ? "" : ", defect ", a.defect == "none" ? "" : a.defect.c_str(),
+  std::fprintf(stderr, "harvey %s: seed %llu, %s %s%s%s%s%s%s%s\n", site ? "probe" : "fuzz", static_cast<unsigned long long>(seed),
+               site ? "workers on" : "boundary",
+               label.c_str(), a.defect == "none" ? "" : ", defect ", a.defect == "none" ? "" : a.defect.c_str(),
                a.sqlite.empty() ? "" : ", sqlite ", a.sqlite.c_str(),
                policy.kind == model::PolicyKind::kOp ? "" : ", policy ",
                policy.kind == model::PolicyKind::kOp ? "" : a.policy.c_str());
@@ -188,27 +216,32 @@ int CmdFuzz(const FuzzArgs& a) {
     EnableReach(reach_dir, /*here=*/a.boundary == "inproc");
   }
   std::string error;
-  auto backend = MakeBackend(a.boundary, &error);
+  auto backend = site ? std::move(site->backend) : MakeBackend(a.boundary, &error);
   if (!backend) {
     std::fprintf(stderr, "harvey fuzz: %s\n", error.c_str());
     return kExitUsage;
   }
-  if (int code = 0; !(error = CheckPlacement(a.boundary, nullptr, &code)).empty()) {
+  if (int code = 0; !site && !(error = CheckPlacement(a.boundary, nullptr, &code)).empty()) {
     std::fprintf(stderr, "harvey fuzz: %s\n", error.c_str());  // a missing tool: exit 3
     return code;
   }
   CampaignSpec spec;
+  if (std::string e = ParseShard(a.shard, &spec); !e.empty()) {
+    std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
+    return kExitUsage;
+  }
   spec.seed = seed;
   spec.sqlite = a.sqlite;
   spec.count = a.count;
   spec.time_s = a.time_s;
   spec.gen = model::GenOptions{.workers = a.workers, .steps = a.steps};
-  if (a.power_loss_percent > 0 && !PowerLossModelled(a.boundary)) {
+  const bool power_loss_here = !site && PowerLossModelled(a.boundary);
+  if (a.power_loss_percent > 0 && !site && !power_loss_here) {
     std::fprintf(stderr, "harvey fuzz: no power losses on %s (not modelled there; see harness/boundary/BOUNDARIES.md)\n",
                  a.boundary.c_str());
   }
   spec.crashes = model::CrashOptions{.kill_percent = a.kill_percent,
-                                     .power_loss_percent = PowerLossModelled(a.boundary) ? a.power_loss_percent : 0,
+                                     .power_loss_percent = power_loss_here ? a.power_loss_percent : 0,
                                      .kill_inside_ops = backend->KillsInsideOps()};
   model::ParseDefect(a.defect, &spec.defect);  // CLI11 checked the name
   spec.policy = policy;
@@ -227,16 +260,24 @@ int CmdFuzz(const FuzzArgs& a) {
   spec.episodes.episode_percent = a.episode_percent;
   Progress progress;
   JunitBatches junit;
-  junit.suite.name = CampaignCommand(a, seed);
+  junit.suite.name = CampaignCommand(a, seed, site);
   junit.suite.timestamp = JunitTimestamp();
-  const CampaignResult t = RunCampaign(spec, *backend, scratch.value()->path(), [&](const CampaignResult& now) {
-    progress.Update([&] { return "fuzz " + a.boundary + ": " + Rates(now) + "; " + MemoryPhrase(SelfAndDescendantsMemory()); });
+  CampaignResult campaign = RunCampaign(spec, *backend, scratch.value()->path(), [&](const CampaignResult& now) {
+    progress.Update([&] { return "fuzz " + label + ": " + Rates(now) + "; " + MemoryPhrase(SelfAndDescendantsMemory()); });
     if (!a.junit.empty() && now.schedules - junit.first >= kJunitBatch) {
       junit.suite.cases.push_back(junit.Batch(a.boundary, now.schedules, now.elapsed_s));
     }
   });
   progress.Finish();
   const TreeMemory memory = SelfAndDescendantsMemory();  // workers still up (they persist across schedules)
+  CampaignResult t = std::move(campaign);
+  // A worker that died with its agent is harvey's problem, not a finding.
+  if (site && site->health && t.mismatch && t.error.empty()) {
+    if (std::string e = site->health(); !e.empty()) {
+      t.error = e + " (so the last schedule's result is not a finding)";
+      t.mismatch.reset();
+    }
+  }
   std::string finding_path;
   std::string shrunk_path;  // the shrunk finding, when there is one
   nlohmann::json shrunk;    // its figures for --json
@@ -259,21 +300,23 @@ int CmdFuzz(const FuzzArgs& a) {
                stderr);
     ::mkdir(a.out_dir.c_str(), 0755);
     finding_path = a.out_dir + "/finding-" + sseed + ".sched";
-    const std::string found_by = CampaignCommand(a, seed) + " (schedule " + std::to_string(t.schedule_index) + ")";
-    if (std::string e = WriteFileAtomic(finding_path, FindingText(AsFinding(s, a.boundary), *t.mismatch,
-                                                                  found_by, a.boundary, t.sqlite));
+    const std::string found_by = CampaignCommand(a, seed, site) + " (schedule " + std::to_string(t.schedule_index) + ")";
+    if (std::string e = WriteFileAtomic(finding_path, ReplayHint(FindingText(AsFinding(s, a.boundary), *t.mismatch,
+                                                                             found_by, a.boundary, t.sqlite),
+                                                                 a.boundary, where));
         !e.empty()) {
       std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
       finding_path.clear();
     } else {
-      std::fprintf(stderr, "saved: %s (replay: harvey run %s --boundary %s)\n", finding_path.c_str(),
-                   finding_path.c_str(), a.boundary.c_str());
+      std::fprintf(stderr, "saved: %s (replay: harvey run %s %s)\n", finding_path.c_str(),
+                   finding_path.c_str(), where.c_str());
       WriteFindingHtml(finding_path, *backend, scratch.value()->path(), a.boundary);
     }
     if (a.shrink_time_s > 0 && !finding_path.empty()) {
       shrunk_path = a.out_dir + "/finding-" + sseed + ".shrunk.sched";
       ShrinkResult failed;
-      shrunk = ShrinkFinding(s, *t.mismatch, *backend, scratch.value()->path(), a, found_by, shrunk_path, &failed);
+      shrunk = ShrinkFinding(s, *t.mismatch, *backend, scratch.value()->path(), a, found_by, shrunk_path, where,
+                             &failed);
       if (shrunk.is_null()) shrunk_path.clear();
       else WriteFindingHtml(shrunk_path, *backend, scratch.value()->path(), a.boundary);
       if (!failed.harness_error.empty()) harness_failed = failed.missing ? kExitEnvironment : kExitHarness;
@@ -289,7 +332,8 @@ int CmdFuzz(const FuzzArgs& a) {
   if (harness_failed) verdict += "; shrinking stopped by a harness error (harvey's problem)";
   if (interrupted) verdict += "; interrupted";
   std::fputs(DescribeBuilds(t.sqlite, "").c_str(), stderr);
-  std::fprintf(stderr, "fuzz %s seed %llu: %s: %s\n", a.boundary.c_str(), static_cast<unsigned long long>(seed),
+  if (site) std::fputs(site->describe.c_str(), stderr);
+  std::fprintf(stderr, "%s %s seed %llu: %s: %s\n", site ? "probe" : "fuzz", label.c_str(), static_cast<unsigned long long>(seed),
                Rates(t).c_str(), verdict.c_str());
   std::fprintf(stderr, "memory at the end: %s\n", MemoryPhrase(memory).c_str());
   if (!a.junit.empty()) {
@@ -350,6 +394,9 @@ int CmdFuzz(const FuzzArgs& a) {
                                  {"largest_worker_rss_kb", memory.children_max_rss_kb}};
     if (!t.error.empty()) j["harness_error"] = t.error;  // harvey's problem, not a finding
     if (!finding_path.empty()) j["finding"] = finding_path;
+    if (site) j.update(site->json);
+    if (!a.shard.empty()) j["shard"] = a.shard;
+    if (!t.error.empty()) j["harness_error"] = t.error;
     if (!shrunk_path.empty()) j["shrunk"] = shrunk;
     std::cout << j.dump() << "\n";
   }

@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "harness/cli/cli.h"
+#include "harness/cli/fuzz_site.h"
+#include "harness/boundary/agent_launcher.h"
 #include "harness/os/files.h"
 #include "harness/coordinator/interleave.h"
 #include "harness/os/interrupt.h"
@@ -11,6 +13,7 @@
 #include "harness/coordinator/runner.h"
 #include "harness/os/scratch.h"
 #include "model/format.h"
+#include "model/model.h"
 #include "model/generator.h"
 #include "model/policy.h"
 
@@ -35,19 +38,35 @@ int CmdRun(const RunArgs& a) {
     return kExitUsage;
   }
   // Before anything that needs cleaning up: this may re-exec another build.
-  if (int code = SelectSqlite("run", a.sqlite, a.boundary, &s.value()); code >= 0) return code;
+  if (int code = a.agents.empty() ? SelectSqlite("run", a.sqlite, a.boundary, &s.value()) : -1; code >= 0) return code;
+  const std::string where = a.agents.empty() ? a.boundary : "agents";
   auto scratch = ScratchDir::Create(a.scratch_parent);
   if (!scratch.ok()) {
     std::fprintf(stderr, "harvey run: %s\n", scratch.error().c_str());
     return kExitEnvironment;
   }
   std::string error;
-  auto backend = MakeBackend(a.boundary, &error);
-  if (!backend) {
+  std::unique_ptr<Backend> backend;
+  AgentLauncher* agents = nullptr;
+  if (!a.agents.empty()) {
+    for (const model::Worker& w : s.value().workers) {
+      if (!w.boundary.empty() && w.boundary != "agent") {
+        std::fprintf(stderr, "harvey run: %s: worker %s is placed on %s, but with --agent every worker runs on the agents\n",
+                     a.file.c_str(), w.name.c_str(), w.boundary.c_str());
+        return kExitUsage;
+      }
+    }
+    if (model::HasOp(s.value(), model::OpKind::kPowerLoss)) {
+      std::fprintf(stderr, "harvey run: %s has a power loss, which harvey cannot cause on the agents' storage (it does not own it)\n",
+                   a.file.c_str());
+      return kExitUsage;
+    }
+    if (int code = ConnectAgents("run", a.agents, a.token_file, &backend, &agents); code >= 0) return code;
+  } else if (!(backend = MakeBackend(a.boundary, &error))) {
     std::fprintf(stderr, "harvey run: %s\n", error.c_str());
     return kExitUsage;
   }
-  if (int code = 0; !(error = CheckPlacement(a.boundary, &s.value(), &code)).empty()) {
+  if (int code = 0; !agents && !(error = CheckPlacement(a.boundary, &s.value(), &code)).empty()) {
     std::fprintf(stderr, "harvey run: %s\n", error.c_str());  // a missing tool: exit 3
     return code;
   }
@@ -58,7 +77,13 @@ int CmdRun(const RunArgs& a) {
   if (a.show) SetSliceLog(stderr);
   const RunResult r = RunSchedule(s.value(), *backend, scratch.value()->path(), {}, policy);
   SetSliceLog(nullptr);
+  // A worker that died with its agent is harvey's problem, not a finding.
+  const std::string agent_error = agents && r.verdict == Verdict::kMismatch ? agents->Health() : "";
   backend.reset();  // reap workers before reporting
+  if (!agent_error.empty()) {
+    std::fprintf(stderr, "harvey run: %s (so this run's result is not a finding)\n", agent_error.c_str());
+    return kExitHarness;
+  }
   const bool generated = r.interleaved && s.value().interleave.empty();
   if (generated) {  // the decisions the policy made: with them the run replays exactly
     model::Schedule with = s.value();
@@ -74,7 +99,7 @@ int CmdRun(const RunArgs& a) {
   }
   if (a.json) {
     nlohmann::json j{{"verdict", ToString(r.verdict)}, {"trace", TraceHex(r.trace)},
-                     {"steps", r.steps_run}, {"boundary", a.boundary}, {"file", a.file},
+                     {"steps", r.steps_run}, {"boundary", where}, {"file", a.file},
                      {"sqlite", SqliteJson(s.value(), r.sqlite)}};
     if (r.mismatch) j["mismatch"] = ToJson(*r.mismatch);
     if (!r.error.empty()) j["error"] = r.error;
@@ -101,7 +126,7 @@ int CmdRun(const RunArgs& a) {
   }
   if (!a.json) {
     std::fprintf(stderr, "%s: %s on %s (%lld steps)\n", a.file.c_str(), ToString(r.verdict),
-                 a.boundary.c_str(), static_cast<long long>(r.steps_run));
+                 where.c_str(), static_cast<long long>(r.steps_run));
   }
   return r.verdict == Verdict::kPass ? kExitPass : kExitMismatch;
 }

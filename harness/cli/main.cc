@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   r->add_option("--defect", run.defect, "Run under a calibration defect (overrides the file)")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDefectNames), std::end(kDefectNames))));
   r->add_option("--sqlite", run.sqlite, kSqliteHelp);
+  r->add_option("--agent", run.agents, "Run the workers on this harvey agent (repeat; worker i on agent i mod n)");
+  r->add_option("--token-file", run.token_file, "The agents' shared token (default: $HARVEY_AGENT_TOKEN)");
 
   FuzzArgs fuzz;
   auto* f = app.add_subcommand("fuzz", "Generate and run schedules until a mismatch or the budget ends");
@@ -105,6 +107,44 @@ int main(int argc, char** argv) {
   f->add_option("--sqlite", fuzz.sqlite, kSqliteHelp + "; recorded in saved findings");
   f->add_option("--shrink-time", fuzz.shrink_time_s,
                 "Seconds to shrink each finding (0 = do not shrink)")->check(CLI::NonNegativeNumber);
+
+  f->add_option("--shard", fuzz.shard, "K/N: run shard K of N (N machines, disjoint schedules; together one campaign)");
+
+  AgentArgs agent;
+  auto* ag = app.add_subcommand("agent", "Serve workers to one coordinator at a time (start it where your application runs)");
+  ag->add_option("--listen", agent.listen, "HOST:PORT, [V6]:PORT or unix:/path (port 0: any free port)")->required();
+  ag->add_option("--dir", agent.dir, "The directory databases are created in (the one your application's database lives in)")
+      ->required();
+  ag->add_option("--token-file", agent.token_file, "File holding the shared token (default: $HARVEY_AGENT_TOKEN)");
+  ag->add_option("--idle-timeout", agent.idle_timeout_s, "Seconds a silent coordinator keeps its session")
+      ->check(CLI::Range(1, 86400));
+  ag->add_option("--address-file", agent.address_file, "Write the address it listens on here (for port 0)");
+
+  ProbeArgs probe;
+  auto* pr = app.add_subcommand("probe", "Fuzz across your own boundary: workers on harvey agents sharing one directory");
+  pr->add_option("--agent", probe.agents, "A harvey agent's address (repeat; worker i on agent i mod n)")->required();
+  pr->add_option("--token-file", probe.token_file, "The agents' shared token (default: $HARVEY_AGENT_TOKEN)");
+  auto* pcount = pr->add_option("--count", probe.fuzz.count, "Number of schedules")->check(CLI::PositiveNumber);
+  auto* ptime = pr->add_option("--time", probe.fuzz.time_s, "Time budget in seconds")->check(CLI::PositiveNumber);
+  pcount->excludes(ptime);
+  pr->add_option("--seed", probe.fuzz.seed, "Campaign seed (default: random, printed first)");
+  pr->add_option("--out", probe.fuzz.out_dir, "Where findings are written");
+  pr->add_option("--steps", probe.fuzz.steps, "Steps per schedule")->check(CLI::Range(1, 100000));
+  pr->add_option("--workers", probe.fuzz.workers, "Workers per schedule")->check(CLI::Range(1, 8));
+  pr->add_flag("--json", probe.fuzz.json, "Print one JSON object on stdout at the end");
+  pr->add_option("--policy", probe.fuzz.policy, "op | random | pct:D");
+  pr->add_option("--scratch", probe.fuzz.scratch_parent, "Parent of the local scratch directory");
+  pr->add_option("--kills", probe.fuzz.kill_percent, "Chance (percent per step) of a worker kill")->check(CLI::Range(0, 100));
+  pr->add_option("--power-losses", probe.fuzz.power_loss_percent,
+                 "Chance (percent per step) of a power loss: added to --kills (harvey cannot cut the agents' power)")
+      ->check(CLI::Range(0, 100));
+  pr->add_option("--episodes", probe.fuzz.episode_percent, "Chance (percent) of a WAL-internals episode")
+      ->check(CLI::Range(0, 100));
+  pr->add_option("--synchronous", probe.fuzz.synchronous, "Pin PRAGMA synchronous")
+      ->check(CLI::IsMember({"off", "normal", "full"}));
+  pr->add_option("--shrink-time", probe.fuzz.shrink_time_s, "Seconds to shrink each finding (0 = do not shrink)")
+      ->check(CLI::NonNegativeNumber);
+  pr->add_option("--shard", probe.fuzz.shard, "K/N: run shard K of N");
 
   ShrinkArgs shrink;
   auto* sh = app.add_subcommand("shrink", "Shrink a failing schedule to a small one that fails the same way");
@@ -193,6 +233,14 @@ int main(int argc, char** argv) {
   // workers, mounts and scratch directories and prints its summary.
   std::signal(SIGPIPE, SIG_IGN);
   if (g->parsed()) return CmdGen(gen);
+  if (ag->parsed()) return CmdAgent(agent);
+  if (pr->parsed()) {
+    if (!probe.fuzz.count && !probe.fuzz.time_s) {
+      std::fprintf(stderr, "harvey probe: give --count N or --time SECONDS\n");
+      return kExitUsage;
+    }
+    return CmdProbe(probe);
+  }
   if (st->parsed()) return CmdSelftest(selftest);
   if (r->parsed()) return CmdRun(run);
   if (ex->parsed()) return CmdExplain(explain);

@@ -45,7 +45,8 @@ CampaignResult RunCampaign(const CampaignSpec& spec, Backend& backend, const std
     if (spec.count && i >= *spec.count) break;
     if (spec.time_s && elapsed() >= *spec.time_s) break;
     if ((out.interrupted = Interrupted())) break;
-    model::Schedule s = CampaignSchedule(spec, i);
+    const uint64_t index = CampaignIndex(spec, i);
+    model::Schedule s = CampaignSchedule(spec, index);
     const RunResult r = RunSchedule(s, backend, db_dir, {}, spec.policy);
     if (r.interleaved) s.interleave = r.decisions;  // a finding replays exactly
     out.steps += static_cast<uint64_t>(r.steps_run);
@@ -65,8 +66,8 @@ CampaignResult RunCampaign(const CampaignSpec& spec, Backend& backend, const std
     }
     if (r.verdict != Verdict::kPass) {
       out.schedule = std::move(s);
-      out.schedule_index = i;
-      out.schedule_seed = model::ScheduleSeed(spec.seed, i);
+      out.schedule_index = index;
+      out.schedule_seed = model::ScheduleSeed(spec.seed, index);
       out.mismatch = r.mismatch;
       break;
     }

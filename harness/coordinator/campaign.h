@@ -37,7 +37,18 @@ struct CampaignSpec {
   std::optional<int32_t> busy_timeout;
   std::string sqlite;  // every worker's SQLite build ("" = system; a mix a+b: harness/worker/sqlite_build.h)
   model::Policy policy;  // fine-grained: a failing schedule keeps its decisions
+  // Shard `shard_index` of `shard_count` (0-based): runs the campaign's
+  // schedules shard_index, shard_index + shard_count, ... so N shards with
+  // count C each run exactly the schedules 0 .. N*C-1 of the unsharded
+  // campaign, each once (CampaignIndex).
+  uint64_t shard_index = 0;
+  uint64_t shard_count = 1;
 };
+
+// The campaign index of the `i`-th schedule this spec's shard runs.
+inline uint64_t CampaignIndex(const CampaignSpec& spec, uint64_t i) {
+  return spec.shard_index + i * (spec.shard_count == 0 ? 1 : spec.shard_count);
+}
 
 struct CampaignResult {
   uint64_t schedules = 0;  // run to a verdict

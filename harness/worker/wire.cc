@@ -78,6 +78,8 @@ std::string Decoder::Str() {
 }
 
 bool SendMsg(int fd, const Encoder& e) {
+  // One write per message: over TCP (harvey agent) two writes are two
+  // segments and can be two wake-ups of the reader.
   const std::string& b = e.bytes();
   char len[4];
   for (int i = 0; i < 4; ++i) len[i] = static_cast<char>(b.size() >> (8 * i));
@@ -94,11 +96,13 @@ bool SendMsg(int fd, const Encoder& e) {
   return WriteAll(fd, b.data() + (done - 4), b.size() - (done - 4));
 }
 
-std::optional<Decoder> RecvMsg(int fd) {
+std::optional<Decoder> RecvMsg(int fd) { return RecvMsg(fd, kMaxMessage); }
+
+std::optional<Decoder> RecvMsg(int fd, uint32_t max_bytes) {
   unsigned char len[4];
   if (!ReadAll(fd, reinterpret_cast<char*>(len), 4)) return std::nullopt;
   const uint32_t n = len[0] | len[1] << 8 | len[2] << 16 | static_cast<uint32_t>(len[3]) << 24;
-  if (n == 0 || n > kMaxMessage) return std::nullopt;
+  if (n == 0 || n > kMaxMessage || n > max_bytes) return std::nullopt;
   std::string b(n, '\0');
   if (!ReadAll(fd, b.data(), n)) return std::nullopt;
   return Decoder(std::move(b));

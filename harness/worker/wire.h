@@ -50,6 +50,8 @@ class Decoder {
   int64_t I64() { return static_cast<int64_t>(U64()); }
   std::string Str();
   bool failed() const { return failed_; }
+  // Bytes not read yet (0 when failed).
+  size_t remaining() const { return failed_ || pos_ > buf_.size() ? 0 : buf_.size() - pos_; }
 
  private:
   std::string buf_;
@@ -61,6 +63,9 @@ class Decoder {
 // (see harness/os/interrupt.h). Returns false on EOF or error.
 bool SendMsg(int fd, const Encoder& e);
 std::optional<Decoder> RecvMsg(int fd);
+// As RecvMsg, refusing (nullopt, nothing more read) a message longer than
+// `max_bytes`: for peers that are not trusted (harness/boundary/agent*).
+std::optional<Decoder> RecvMsg(int fd, uint32_t max_bytes);
 
 // Field encodings shared by both sides.
 void Put(Encoder& e, const model::Config& c);

@@ -40,14 +40,16 @@ class PausingListener : public VfsListener {
 
 }  // namespace
 
-int WorkerMain(int fd) {
+int WorkerMain(int fd) { return WorkerMain(fd, WorkerLimits{}); }
+
+int WorkerMain(int fd, const WorkerLimits& limits) {
   Connection conn;
   PausingListener listener(fd);
   SetVfsListener(&listener);
   std::string db_path;
   model::Config config;
   while (true) {
-    std::optional<Decoder> m = RecvMsg(fd);
+    std::optional<Decoder> m = RecvMsg(fd, limits.max_message);
     if (!m) return 0;
     switch (m->type()) {
       case MsgType::kReset: {
@@ -60,6 +62,18 @@ int WorkerMain(int fd) {
         // 2: configure only; the `open` follows as a Step (fine-grained).
         const uint64_t mode = m->U64();
         const bool as_op = mode == 1;
+        if (limits.resolve_path) {
+          std::string resolved;
+          if (std::string e = limits.resolve_path(db_path, &resolved); !e.empty() || m->failed()) {
+            conn.Close();
+            db_path.clear();
+            Encoder f(MsgType::kFailed);
+            f.Str(e.empty() ? "malformed Reset" : e);
+            if (!SendMsg(fd, f)) return 0;
+            break;
+          }
+          db_path = resolved;
+        }
         conn.Close();
         SetDurabilityTracking(track);
         SetVfsFsyncLies(config.defect == model::Defect::kFsyncLies);
@@ -103,6 +117,12 @@ int WorkerMain(int fd) {
         break;
       }
       case MsgType::kVerify: {
+        if (limits.resolve_path && db_path.empty()) {  // no accepted Reset yet: open nothing
+          Encoder f(MsgType::kFailed);
+          f.Str("Verify before an accepted Reset");
+          if (!SendMsg(fd, f)) return 0;
+          break;
+        }
         Encoder e(MsgType::kVerified);
         Put(e, Verify(db_path, config));
         if (!SendMsg(fd, e)) return 0;
