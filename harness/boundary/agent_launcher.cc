@@ -167,14 +167,19 @@ bool AgentLauncher::Reaches(int slot, const std::string&) const {
   return control_[static_cast<size_t>(slot) % control_.size()] >= 0;
 }
 
-void AgentLauncher::Kill(int slot, pid_t id) {
+int AgentLauncher::Kill(int slot, pid_t id) {
   const size_t i = static_cast<size_t>(slot) % agents_.size();
   Encoder e = AgentEncoder(AgentMsg::kKill);
   e.U64(static_cast<uint64_t>(id));
   std::string error;
   std::optional<Decoder> d = Ask(i, e, &error);
-  if (d) ReplyIs(*d, AgentMsg::kKilled, &error);
-  // A lost agent has lost its workers too (they die with their agent).
+  // A lost agent has lost its workers too (they die with their agent), but
+  // how they ended is unknown: kWorkerLost, which the backend reports as
+  // harvey's problem, not a finding.
+  if (!d || !ReplyIs(*d, AgentMsg::kKilled, &error)) return kWorkerLost;
+  d->U64();  // the pid, echoed
+  const int64_t status = d->I64();
+  return !d->failed() && status >= 0 ? static_cast<int>(status) : kWorkerLost;
 }
 
 std::string AgentLauncher::ProveSharedDirectory() {

@@ -45,7 +45,7 @@ class AgentLauncher : public Launcher {
   std::string Spawn(int slot, const std::string& host_db_path, const std::string& sqlite, pid_t* id,
                     int* fd) override;
   bool Reaches(int slot, const std::string& host_db_path) const override;
-  void Kill(int slot, pid_t id) override;
+  int Kill(int slot, pid_t id) override;
   std::string WorkerPath(int slot, const std::string& host_db_path) const override { return host_db_path; }
 
   // The first agent writes a nonce file; every other must read it back.

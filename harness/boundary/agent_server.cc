@@ -480,9 +480,10 @@ Encoder Agent::Handle(const AgentRequest& r) {
       return AgentEncoder(AgentMsg::kOk);
     case AgentMsg::kKill: {
       const pid_t pid = static_cast<pid_t>(r.pid);
-      if (s_.workers.erase(pid) > 0) KillAndReap(pid);  // only our own workers
+      int status = -1;  // not ours: nothing to tell (Launcher::kWorkerLost)
+      if (s_.workers.erase(pid) > 0) status = KillAndReap(pid);  // only our own workers
       Encoder e = AgentEncoder(AgentMsg::kKilled);
-      e.U64(r.pid);
+      e.U64(r.pid).I64(status);  // its wait status: how it ended (Launcher::Kill)
       return e;
     }
     case AgentMsg::kNewDatabase: {
