@@ -217,6 +217,11 @@ std::string EncodeSchedule(const model::Schedule& s, bool* lossy_out) {
   w.Varint(c.seed);
   lossy |= c.defect != model::Defect::kNone || c.sector_size != model::Config{}.sector_size;
   lossy |= c.journal_size_limit != model::Config{}.journal_size_limit;
+  // Not in the byte format (yet): decoded schedules run SQLite's defaults
+  // (mmap_size 0, checkpoint on close, busy_timeout 0).
+  lossy |= c.mmap_size != model::Config{}.mmap_size ||
+           c.checkpoint_on_close != model::Config{}.checkpoint_on_close ||
+           c.busy_timeout != model::Config{}.busy_timeout;
   lossy |= !s.expects.empty();
   const size_t n = s.workers.size();
   w.Byte(static_cast<uint8_t>(n == 2 || n == 3 ? n - 2 : 8 + (n - 1)));

@@ -27,7 +27,9 @@
 // Missing bytes read as 0. Varints are LEB128, at most 10 bytes.
 //
 // Only ops the inproc backend runs are encoded (no kill, kill at, power
-// loss), and the config defect is always none: the fuzzer may set it.
+// loss), and the config defect is always none: the fuzzer may set it. The
+// connection settings mmap_size, checkpoint_on_close and busy_timeout are not
+// encoded: decoded schedules run SQLite's defaults (EncodeSchedule says lossy).
 #pragma once
 
 #include <cstdint>

@@ -194,6 +194,9 @@ struct Seen : VfsListener {
 
 sqlite3* Open(const fs::path& file) {
   sqlite3* db = nullptr;
+  // Each CTest case runs alone in its process: register the shim here, not
+  // only in the tests that happen to run first.
+  EXPECT_EQ(RegisterHarveyVfs(), SQLITE_OK);
   EXPECT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                             kHarveyVfsName),
             SQLITE_OK);
@@ -271,7 +274,10 @@ TEST(VfsFidelityTest, NewEventsHaveNames) {
   EXPECT_STREQ(ToString(VfsEvent::kFetch), "fetch");
   EXPECT_STREQ(ToString(VfsEvent::kUnfetch), "unfetch");
   EXPECT_EQ(static_cast<int>(VfsEvent::kRead), static_cast<int>(VfsEvent::kSleep) + 1);
-  EXPECT_EQ(static_cast<int>(VfsEvent::kUnfetch) + 1, static_cast<int>(VfsEvent::kCount));
+  EXPECT_EQ(static_cast<int>(VfsEvent::kFetch) + 1, static_cast<int>(VfsEvent::kUnfetch));
+  // Appended after them: the shm-instrumented builds' wal-index loads and stores.
+  EXPECT_EQ(static_cast<int>(VfsEvent::kUnfetch) + 1, static_cast<int>(VfsEvent::kShmRead));
+  EXPECT_EQ(static_cast<int>(VfsEvent::kShmWrite) + 1, static_cast<int>(VfsEvent::kCount));
 }
 
 }  // namespace

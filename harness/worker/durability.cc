@@ -3,8 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "harness/os/files.h"
@@ -21,6 +26,60 @@ void Append(const std::string& path, const std::string& record) {
   ssize_t w = ::write(fd, record.data(), record.size());
   (void)w;
   ::close(fd);
+}
+
+// Reads a file SQLite has open in this process without ever closing a
+// descriptor of it: POSIX drops every fcntl lock a process holds on a file
+// when it closes *any* descriptor of that file, so an open/read/close of the
+// database here would silently release this worker's SHARED lock (and let
+// another connection's close-time checkpoint take EXCLUSIVE and delete the
+// -wal and -shm under it). One read-only descriptor per path is kept open for
+// the life of the process, reopened only when the path names another inode
+// (the file was deleted and created again; the old inode's locks are moot).
+bool ReadOpenFile(const std::string& path, std::string* out) {
+  struct Held {
+    int fd = -1;
+    dev_t dev = 0;
+    ino_t ino = 0;
+  };
+  static std::mutex mu;
+  static pid_t owner = 0;                 // a forked child inherits the map, not the fds' meaning
+  static std::map<std::string, Held> fds;  // never closed while the inode lives
+  std::lock_guard<std::mutex> lock(mu);
+  if (owner != ::getpid()) {
+    fds.clear();  // the parent's descriptors: closed or reused in here; never close them
+    owner = ::getpid();
+  }
+  struct stat now{};
+  if (::stat(path.c_str(), &now) != 0) return false;
+  Held& h = fds[path];
+  struct stat held{};
+  if (h.fd >= 0) {
+    const bool still_ours = ::fstat(h.fd, &held) == 0 && held.st_dev == h.dev && held.st_ino == h.ino;
+    if (!still_ours) {
+      h.fd = -1;  // the number was reused by someone else (SQLite): not ours to close
+    } else if (h.ino != now.st_ino || h.dev != now.st_dev) {
+      ::close(h.fd);  // the path names another inode by now: no lock of ours lives on the old one
+      h.fd = -1;
+    }
+  }
+  if (h.fd < 0) {
+    h.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (h.fd < 0 || ::fstat(h.fd, &held) != 0) return false;
+    h.dev = held.st_dev;
+    h.ino = held.st_ino;
+  }
+  if (::fstat(h.fd, &held) != 0) return false;
+  out->assign(static_cast<size_t>(held.st_size), '\0');
+  size_t got = 0;
+  while (got < out->size()) {
+    const ssize_t n = ::pread(h.fd, out->data() + got, out->size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  out->resize(got);
+  return true;
 }
 
 void PutU64(std::string& s, uint64_t v) {
@@ -129,7 +188,7 @@ void NoteSynced(const char* path) {
   if (!DurabilityTracking() || path == nullptr) return;
   std::string content;
   const std::string p(path);
-  if (!ReadWholeFile(p, &content)) return;
+  if (!ReadOpenFile(p, &content)) return;  // never ReadWholeFile: its close drops our locks
   WriteFileAtomic(p + ".durable", content);
   ::unlink((p + ".pending").c_str());
 }
