@@ -14,22 +14,6 @@ namespace {
 
 constexpr int kReplyTimeoutMs = 10000;
 
-std::string RandomNonce() {
-  unsigned char raw[16] = {};
-  const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    [[maybe_unused]] ssize_t n = ::read(fd, raw, sizeof raw);
-    ::close(fd);
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
-
 // Checks the reply's type byte; an Error/Refused reply sets *error to its line.
 bool ReplyIs(Decoder& d, AgentMsg want, std::string* error) {
   const auto t = static_cast<AgentMsg>(d.type());
@@ -183,7 +167,7 @@ int AgentLauncher::Kill(int slot, pid_t id) {
 }
 
 std::string AgentLauncher::ProveSharedDirectory() {
-  const std::string nonce = RandomNonce();
+  const std::string nonce = RandomHex(16);
   Encoder w = AgentEncoder(AgentMsg::kShareWrite);
   w.Str(nonce);
   std::string error;

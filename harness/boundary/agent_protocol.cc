@@ -343,4 +343,25 @@ std::optional<std::string> RecvWithin(int fd, int timeout_ms, uint32_t max_bytes
   return b;
 }
 
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::read(fd, raw.data(), bytes) != static_cast<ssize_t>(bytes)) {
+    // No /dev/urandom (a bare container): time and pid still make a fresh name.
+    uint64_t x = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ (uint64_t{static_cast<uint32_t>(::getpid())} << 32);
+    for (size_t i = 0; i < bytes; ++i) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      raw[i] = static_cast<char>(x >> 56);
+    }
+  }
+  if (fd >= 0) ::close(fd);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
 }  // namespace harvey::harness

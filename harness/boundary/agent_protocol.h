@@ -115,4 +115,9 @@ Result<int> ConnectAgent(const std::string& address, int timeout_ms);
 // error or an oversized message.
 std::optional<std::string> RecvWithin(int fd, int timeout_ms, uint32_t max_bytes);
 
+// `bytes` random bytes as lowercase hex (session ids, share-file nonces):
+// from /dev/urandom, else (a bare container without it) from time and pid,
+// which still makes a fresh name.
+std::string RandomHex(size_t bytes);
+
 }  // namespace harvey::harness
