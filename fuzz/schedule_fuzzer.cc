@@ -24,7 +24,7 @@
 #include "fuzz/schedule_codec.h"
 #include "harness/os/files.h"
 #include "harness/backend/inproc_backend.h"
-#include "harness/cli/report.h"
+#include "harness/report/report.h"
 #include "harness/coordinator/runner.h"
 #include "harness/os/scratch.h"
 #include "model/format.h"

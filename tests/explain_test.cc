@@ -1,11 +1,11 @@
 // `harvey explain` and `--junit`, without running SQLite: the model walk and
 // its state descriptions (model/story.h), the finding header, the calibration
 // match, the application meaning of a planted observation, and the JUnit
-// writer's escaping and counts (harness/cli/finding_story.h, junit.h).
+// writer's escaping and counts (harness/report/finding_story.h, junit.h).
 #include <gtest/gtest.h>
 
-#include "harness/cli/finding_story.h"
-#include "harness/cli/junit.h"
+#include "harness/report/finding_story.h"
+#include "harness/report/junit.h"
 #include "model/story.h"
 #include "test_util.h"
 

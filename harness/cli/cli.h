@@ -69,7 +69,7 @@ struct FuzzArgs {
   double shrink_time_s = 30;         // per finding; 0 = do not shrink
   std::string sqlite;                // "" = system; "V" or a mix "a+b", recorded in findings
   std::string policy = "op";         // model::ParsePolicy
-  std::string junit;                 // "" = none; else JUnit XML here (harness/cli/junit.h)
+  std::string junit;                 // "" = none; else JUnit XML here (harness/report/junit.h)
   bool reach = false;                // print the preemption points reached (coordinator/reach_report.h)
   std::string shard;                 // "K/N": run shard K (1-based) of N (CampaignSpec)
 };

@@ -1,13 +1,13 @@
 // `harvey explain FILE [--html OUT] [--boundary B]`: replays a finding and
-// tells its story (harness/cli/finding_story.h).
+// tells its story (harness/report/finding_story.h).
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "harness/boundary/placements.h"
 #include "harness/cli/cli.h"
-#include "harness/cli/finding_story.h"
-#include "harness/cli/report.h"
+#include "harness/report/finding_story.h"
+#include "harness/report/report.h"
 #include "harness/coordinator/interleave.h"
 #include "harness/coordinator/runner.h"
 #include "harness/os/files.h"

@@ -17,11 +17,11 @@
 #include <map>
 
 #include "harness/cli/cli.h"
-#include "harness/cli/junit.h"
+#include "harness/report/junit.h"
 #include "harness/os/interrupt.h"
 #include "harness/boundary/placements.h"
 #include "harness/cli/matrix_cell.h"
-#include "harness/cli/report.h"
+#include "harness/report/report.h"
 #include "harness/coordinator/runner.h"
 #include "harness/os/scratch.h"
 

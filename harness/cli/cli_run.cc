@@ -9,7 +9,7 @@
 #include "harness/coordinator/interleave.h"
 #include "harness/os/interrupt.h"
 #include "harness/boundary/placements.h"
-#include "harness/cli/report.h"
+#include "harness/report/report.h"
 #include "harness/coordinator/runner.h"
 #include "harness/os/scratch.h"
 #include "model/format.h"

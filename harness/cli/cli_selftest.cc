@@ -7,7 +7,7 @@
 
 #include "harness/coordinator/calibration.h"
 #include "harness/cli/cli.h"
-#include "harness/cli/junit.h"
+#include "harness/report/junit.h"
 #include "harness/os/interrupt.h"
 
 namespace harvey::harness {

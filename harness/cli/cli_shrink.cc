@@ -7,7 +7,7 @@
 #include "harness/os/files.h"
 #include "harness/os/interrupt.h"
 #include "harness/boundary/placements.h"
-#include "harness/cli/report.h"
+#include "harness/report/report.h"
 #include "harness/coordinator/runner.h"
 #include "harness/os/scratch.h"
 #include "harness/coordinator/shrinker.h"

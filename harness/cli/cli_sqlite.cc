@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/cli/cli.h"
-#include "harness/cli/report.h"
+#include "harness/report/report.h"
 #include "harness/worker/sqlite_build.h"
 
 namespace harvey::harness {

@@ -17,7 +17,7 @@
 
 namespace harvey::harness {
 
-// What a finding file's header comments say (harness/cli/report.h FindingText).
+// What a finding file's header comments say (harness/report/report.h FindingText).
 struct FindingHeader {
   std::string summary;   // "# harvey finding: ..." without the prefix, or ""
   std::string boundary;  // from "# replay: ... --boundary B", or ""

@@ -1,4 +1,4 @@
-#include "harness/cli/progress.h"
+#include "harness/report/progress.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "harness/cli/finding_story.h"
+#include "harness/report/finding_story.h"
 
 #include <algorithm>
 #include <cctype>

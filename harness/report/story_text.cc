@@ -1,7 +1,7 @@
 // StoryText: a finding's story in words (finding_story.h).
 #include <cstdio>
 
-#include "harness/cli/finding_story.h"
+#include "harness/report/finding_story.h"
 #include "model/format.h"
 
 namespace harvey::harness {

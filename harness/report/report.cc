@@ -1,4 +1,4 @@
-#include "harness/cli/report.h"
+#include "harness/report/report.h"
 
 #include <cerrno>
 #include <cstdio>

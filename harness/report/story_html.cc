@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <set>
 
-#include "harness/cli/finding_story.h"
+#include "harness/report/finding_story.h"
 #include "model/format.h"
 
 namespace harvey::harness {

@@ -1,4 +1,4 @@
-#include "harness/cli/junit.h"
+#include "harness/report/junit.h"
 
 #include <cstdio>
 #include <ctime>
