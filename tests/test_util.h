@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -11,6 +14,27 @@
 #include "model/format.h"
 
 namespace harvey::testing {
+
+// A fresh directory under the system temp dir ("harvey-PREFIX-XXXXXX"),
+// removed with everything in it.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "test") {
+    std::string tmpl = (std::filesystem::temp_directory_path() / ("harvey-" + prefix + "-XXXXXX")).string();
+    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 inline std::unique_ptr<harness::ScratchDir> MakeScratch() {
   auto s = harness::ScratchDir::Create("");

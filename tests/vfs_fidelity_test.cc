@@ -15,28 +15,14 @@
 #include <vector>
 
 #include "harness/worker/vfs_shim.h"
+#include "tests/test_util.h"
 
 namespace harvey::harness {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "harvey-fidelity-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using harvey::testing::TempDir;
 
 // Which methods an io_methods table has (bit i: the i-th method pointer).
 struct Shape {

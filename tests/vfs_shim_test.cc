@@ -2,6 +2,7 @@
 // it reports the events a WAL commit and checkpoint issue, and its randomness
 // and clock replay from SeedVfs.
 #include "harness/worker/vfs_shim.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -20,25 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "harvey-vfs-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using harvey::testing::TempDir;
 
 // A connection through the "harvey" VFS; closed on destruction.
 class Db {
