@@ -199,6 +199,8 @@ struct ExplainArgs {
   std::string file;
   std::string html;      // "" = no page
   std::string boundary;  // "" = from the finding's header, else fork
+  std::vector<std::string> agents;  // --agent ADDR...: replay on agents ("" = the header's, if it names any)
+  std::string token_file;           // the agents' token (default: $HARVEY_AGENT_TOKEN)
   std::string scratch_parent;
 };
 int CmdExplain(const ExplainArgs& a);

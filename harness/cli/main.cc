@@ -201,6 +201,8 @@ int main(int argc, char** argv) {
   ex->add_option("--html", explain.html, "Also write the story as a self-contained HTML page here");
   ex->add_option("--boundary", explain.boundary, "Where to replay (default: the finding's header, else fork)")
       ->check(kBoundary);
+  ex->add_option("--agent", explain.agents, "Replay on this harvey agent (repeat; default: the agents the finding's replay line names)");
+  ex->add_option("--token-file", explain.token_file, "The agents' shared token (default: $HARVEY_AGENT_TOKEN)");
   ex->add_option("--scratch", explain.scratch_parent, "Parent of the scratch directory");
 
   MutateArgs mutate;

@@ -267,6 +267,10 @@ FindingHeader ParseFindingHeader(const std::string& text) {
         h.boundary = h.boundary.substr(0, h.boundary.find(' '));
         h.boundary_line = number;
       }
+      std::istringstream words(c);
+      for (std::string w, prev; words >> w; prev = w) {
+        if (prev == "--agent") h.agents.push_back(w);
+      }
     }
   }
   return h;
@@ -323,6 +327,13 @@ std::string StepAction(const model::Schedule& s, size_t i) {
     case OpKind::kPowerLoss:
       return "POWER LOSS: every process dies; each file keeps what was synced plus some later writes (torn at "
              "sector size); every worker reopens and SQLite recovers";
+    case OpKind::kSavepoint:
+      return "sets savepoint " + op.name + " (SAVEPOINT; outside a transaction it starts one, like BEGIN DEFERRED)";
+    case OpKind::kRelease:
+      return "releases savepoint " + op.name + " (RELEASE; releasing the outermost one outside BEGIN commits)";
+    case OpKind::kRollbackTo:
+      return "rolls back to savepoint " + op.name + " (ROLLBACK TO: undoes what followed it; the transaction stays open)";
+    case OpKind::kVacuum: return "vacuums the database (VACUUM: rebuilds it through the log; an error inside a transaction)";
   }
   return "?";
 }

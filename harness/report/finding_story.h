@@ -22,6 +22,7 @@ struct FindingHeader {
   std::string summary;   // "# harvey finding: ..." without the prefix, or ""
   std::string boundary;  // from "# replay: ... --boundary B", or ""
   int boundary_line = 0;  // its line number (1-based), 0 if none
+  std::vector<std::string> agents;  // "# replay: ... --agent A --agent B" (a probe's finding), or none
   std::string found_by;  // "# found by: ...", or ""
   std::vector<std::string> comments;  // every comment line, '#' and one space removed
 };

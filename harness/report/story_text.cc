@@ -68,7 +68,7 @@ std::string StoryText(const FindingStory& st) {
   for (size_t i = 0; i < s.steps.size(); ++i) {
     const model::Step& step = s.steps[i];
     const std::string who = s.workers[static_cast<size_t>(step.worker)].name;
-    char num[16];
+    char num[24];
     std::snprintf(num, sizeof num, "%4zu", i);
     const bool power_loss = step.op.kind == model::OpKind::kPowerLoss;
     t += std::string(num) + "  " + (power_loss ? "" : who + " ") + StepAction(s, i) + "\n";

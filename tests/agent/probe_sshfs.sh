@@ -71,5 +71,10 @@ rc=0
 "$harvey" run "$shrunk" --agent "$a" --agent "$b" --token-file "$tmp/token" 2>"$tmp/replay" || rc=$?
 cat "$tmp/replay" >&2
 [[ $rc == 1 ]] || fail "replay of $shrunk through the agents exited $rc (want 1)"
+# explain replays a probe's finding on the agents its replay line names (not on fork).
+rc=0
+HARVEY_AGENT_TOKEN=$(cat "$tmp/token") "$harvey" explain "$shrunk" --html "$tmp/story.html" >"$tmp/story" 2>&1 || rc=$?
+[[ $rc == 1 ]] || { cat "$tmp/story" >&2; fail "explain of $shrunk exited $rc (want 1: reproduced on the agents)"; }
+grep -q "harvey run $shrunk --agent $a --agent $b" "$tmp/story" || { cat "$tmp/story" >&2; fail "explain's replay command does not name the agents"; }
 cp "$shrunk" "${HARVEY_KEEP_FINDING:-/dev/null}" 2>/dev/null || true
 echo "ok: $(head -3 "$shrunk" | tail -2 | tr '\n' ' ')"
