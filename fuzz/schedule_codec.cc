@@ -33,6 +33,8 @@ constexpr uint32_t kMaxAutocheckpoint = 1'000'000;
 constexpr int64_t kMaxCacheSize = 1'000'000;
 constexpr int32_t kDefaultCacheSize = 100;
 constexpr uint32_t kCommonPageSize = 4096;
+constexpr uint8_t kNoCheckpointOnClose = 0x40;  // config byte bit 6
+constexpr uint8_t kMmapFollows = 0x80;          // config byte bit 7: a varint after the seed
 
 class Reader {
  public:
@@ -98,11 +100,13 @@ model::Config DecodeConfig(Reader& r) {
   model::Config c;
   const uint8_t b = r.Byte();
   c.page_size = (b & 8) ? 512u << (b & 7) : kCommonPageSize;
-  c.synchronous = static_cast<model::Synchronous>((b >> 4) % 3);
+  c.synchronous = static_cast<model::Synchronous>(((b >> 4) & 3) % 3);
+  c.checkpoint_on_close = !(b & kNoCheckpointOnClose);
   c.wal_autocheckpoint = static_cast<uint32_t>(r.Varint() % (kMaxAutocheckpoint + 1));
   int64_t cache = UnZigZag(r.Varint()) % (kMaxCacheSize + 1);
   c.cache_size = cache == 0 ? kDefaultCacheSize : static_cast<int32_t>(cache);
   c.seed = r.Varint();
+  if (b & kMmapFollows) c.mmap_size = static_cast<int64_t>(r.Varint() % (kMaxFuzzMmapSize + 1));
   return c;
 }
 
@@ -211,17 +215,19 @@ std::string EncodeSchedule(const model::Schedule& s, bool* lossy_out) {
   Writer w;
   const model::Config& c = s.config;
   const int page = c.page_size == kCommonPageSize ? 0 : 8 + std::countr_zero(c.page_size) - 9;
-  w.Byte(static_cast<uint8_t>(page + 16 * static_cast<int>(c.synchronous)));
+  const int64_t mmap = std::min<int64_t>(c.mmap_size, kMaxFuzzMmapSize);
+  w.Byte(static_cast<uint8_t>(page + 16 * static_cast<int>(c.synchronous) +
+                              (c.checkpoint_on_close ? 0 : kNoCheckpointOnClose) + (mmap > 0 ? kMmapFollows : 0)));
   w.Varint(c.wal_autocheckpoint);
   w.Varint(ZigZag(c.cache_size));
   w.Varint(c.seed);
+  if (mmap > 0) w.Varint(static_cast<uint64_t>(mmap));
+  lossy |= mmap != c.mmap_size;
   lossy |= c.defect != model::Defect::kNone || c.sector_size != model::Config{}.sector_size;
   lossy |= c.journal_size_limit != model::Config{}.journal_size_limit;
-  // Not in the byte format (yet): decoded schedules run SQLite's defaults
-  // (mmap_size 0, checkpoint on close, busy_timeout 0).
-  lossy |= c.mmap_size != model::Config{}.mmap_size ||
-           c.checkpoint_on_close != model::Config{}.checkpoint_on_close ||
-           c.busy_timeout != model::Config{}.busy_timeout;
+  // busy_timeout is not in the byte format: the fuzzer runs op-level, where
+  // harvey keeps it 0 (a blocked op returns BUSY at once).
+  lossy |= c.busy_timeout != model::Config{}.busy_timeout;
   lossy |= !s.expects.empty();
   const size_t n = s.workers.size();
   w.Byte(static_cast<uint8_t>(n == 2 || n == 3 ? n - 2 : 8 + (n - 1)));

@@ -3,10 +3,15 @@
 // 1-3 bytes, so libFuzzer's mutations move whole steps and arguments).
 //
 //   byte     page_size = b & 8 ? 512 << (b & 7) : 4096 (half the inputs use
-//            the common size); synchronous = (b >> 4) % 3
+//            the common size); synchronous = ((b >> 4) & 3) % 3;
+//            bit 6 (0x40): checkpoint_on_close off (SQLite's default, on, when
+//            clear); bit 7 (0x80): an mmap_size varint follows the seed
+//            (EncodeSchedule wrote bytes < 48 before these bits existed, so
+//            its older encodings decode as before)
 //   varint   wal_autocheckpoint (mod 1000001)
 //   zigzag   cache_size (0 -> 100; clamped into -1000000..1000000)
 //   varint   seed
+//   varint   mmap_size (mod kMaxFuzzMmapSize + 1), only with bit 7
 //   byte     workers = b & 8 ? 1 + (b & 7) : 2 + (b & 1)   (named w1, w2, ...;
 //            half the inputs have 2 or 3: every worker costs a connection)
 //   steps, until the bytes or kMaxFuzzSteps run out:
@@ -27,9 +32,9 @@
 // Missing bytes read as 0. Varints are LEB128, at most 10 bytes.
 //
 // Only ops the inproc backend runs are encoded (no kill, kill at, power
-// loss), and the config defect is always none: the fuzzer may set it. The
-// connection settings mmap_size, checkpoint_on_close and busy_timeout are not
-// encoded: decoded schedules run SQLite's defaults (EncodeSchedule says lossy).
+// loss), and the config defect is always none: the fuzzer may set it.
+// busy_timeout is not encoded (the fuzzer runs op-level, where it is 0);
+// mmap_size above kMaxFuzzMmapSize is clamped (EncodeSchedule says lossy).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +47,7 @@ namespace harvey::fuzz {
 
 inline constexpr int kMaxFuzzSteps = 32;
 inline constexpr uint32_t kMaxFuzzValueSize = 1u << 14;
+inline constexpr int64_t kMaxFuzzMmapSize = int64_t{64} << 20;  // the generator's largest draw
 
 // Total: every input gives a valid schedule (model::Validate(s) == "").
 model::Schedule DecodeSchedule(std::span<const uint8_t> bytes);

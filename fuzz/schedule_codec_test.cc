@@ -35,11 +35,8 @@ RC_GTEST_PROP(ScheduleCodec, EncodeInvertsDecode, (const std::vector<uint8_t>& b
 TEST(ScheduleCodec, GeneratedSchedulesRoundTrip) {
   int exact = 0;
   for (uint64_t seed = 1; seed <= 200; ++seed) {
-    // Without the drawn connection settings (mmap_size, checkpoint_on_close,
-    // busy_timeout): the byte format does not carry them (schedule_codec.h),
-    // and what it does carry must still cover the generator's ops.
+    // With the drawn connection settings (op-level: busy_timeout stays 0).
     model::GenOptions o{.workers = 3, .steps = kMaxFuzzSteps};
-    o.draw_settings = false;
     const model::Schedule s = model::Generate(seed, o);
     bool lossy = true;
     const model::Schedule back = Decode(EncodeSchedule(s, &lossy));
@@ -63,17 +60,31 @@ TEST(ScheduleCodec, ShortInputs) {
   EXPECT_EQ(model::PrintStep(s, s.steps[0]), "w1 write 0 16");
 }
 
-TEST(ScheduleCodec, ConnectionSettingsAreLossy) {
+TEST(ScheduleCodec, ConnectionSettingsRoundTripButBusyTimeout) {
   model::Schedule s = model::Generate(1, {.workers = 2, .steps = 4});
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 4; ++i) {
     model::Schedule t = s;
     t.config = model::Config{};
     if (i == 0) t.config.mmap_size = 65536;
     if (i == 1) t.config.checkpoint_on_close = false;
-    if (i == 2) t.config.busy_timeout = 10;
+    if (i == 2) t.config.mmap_size = kMaxFuzzMmapSize + 1;  // clamped
+    if (i == 3) t.config.busy_timeout = 10;                  // not in the format
     bool lossy = false;
-    EncodeSchedule(t, &lossy);
-    EXPECT_TRUE(lossy) << i;
+    const model::Schedule back = Decode(EncodeSchedule(t, &lossy));
+    EXPECT_EQ(lossy, i >= 2) << i;
+    EXPECT_EQ(back.config.checkpoint_on_close, t.config.checkpoint_on_close) << i;
+    EXPECT_EQ(back.config.mmap_size, std::min(t.config.mmap_size, kMaxFuzzMmapSize)) << i;
+    EXPECT_EQ(back.config.busy_timeout, 0) << i;
+  }
+}
+
+TEST(ScheduleCodec, OlderConfigBytesDecodeAsBefore) {
+  // EncodeSchedule wrote page + 16 * synchronous (< 48): no setting bits.
+  for (int b = 0; b < 48; ++b) {
+    const model::Schedule s = Decode(std::string(1, static_cast<char>(b)) + std::string("\0\0\0\0", 4));
+    EXPECT_EQ(static_cast<int>(s.config.synchronous), (b >> 4) % 3) << b;
+    EXPECT_TRUE(s.config.checkpoint_on_close) << b;
+    EXPECT_EQ(s.config.mmap_size, 0) << b;
   }
 }
 
