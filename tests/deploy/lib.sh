@@ -12,7 +12,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 command -v podman >/dev/null || skip "podman not installed (ci/setup installs it)"
 [[ -x $static/harvey ]] || skip "no static build at $static (cmake --preset static && cmake --build --preset static)"
-readelf -lW "$static/harvey" | grep -q INTERP && skip "$static/harvey is not static"
+readelf -lW "$static/harvey" | grep INTERP >/dev/null && skip "$static/harvey is not static"
 tmp=$(mktemp -d /tmp/harvey-deploy-test.XXXXXX)
 image=localhost/harvey:static-test
 cleanup_hooks=()
@@ -39,7 +39,7 @@ podman run --rm --network none "$image" versions >"$tmp/version" 2>&1 \
   || skip "podman cannot run a container here: $(tail -1 "$tmp/version")"
 # wait_listening CMD...: until CMD's output (an agent's log) says it listens.
 wait_listening() {
-  for _ in $(seq 100); do "$@" 2>&1 | grep -q "listening on" && return 0; sleep 0.1; done
+  for _ in $(seq 100); do "$@" 2>&1 | grep "listening on" >/dev/null && return 0; sleep 0.1; done
   fail "agent not listening: $("$@" 2>&1 | tail -2)"
 }
 # check_probe JSON COUNT AGENTS: the probe's JSON says COUNT schedules, 0
