@@ -646,6 +646,7 @@ int AgentMain(const AgentOptions& o) {
   const int rc = agent.Run(fd.value());
   ::close(fd.value());
   if (!unix_path.empty()) ::unlink(unix_path.c_str());
+  if (!o.address_file.empty()) ::unlink(o.address_file.c_str());  // no stale address for `probe --agent @DIR`
   Log("stopped");
   return rc;
 }

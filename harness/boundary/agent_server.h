@@ -36,7 +36,7 @@ struct AgentOptions {
   int handshake_timeout_ms = 5000;
   int max_pending = 16;           // connections waiting for their hello
   int max_workers = 32;           // live workers per coordinator
-  std::string address_file;       // if set: the bound address is written here once listening
+  std::string address_file;       // if set: the bound address is written here once listening, removed at stop
 };
 
 // Serves until SIGINT/SIGTERM (harness/os/interrupt.h). Returns the exit

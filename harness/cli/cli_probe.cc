@@ -1,7 +1,10 @@
 // `harvey probe` and the --agent option of `harvey run`: campaigns and
 // replays whose workers run on `harvey agent`s (harness/boundary/agent_launcher.h).
 // The campaign itself is `harvey fuzz`'s (cli_fuzz.cc), given a FuzzSite.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "harness/backend/fork_backend.h"
 #include "harness/boundary/agent_launcher.h"
@@ -37,7 +40,53 @@ int ConnectAgents(const char* cmd, const std::vector<std::string>& agents, const
   return -1;
 }
 
-int CmdProbe(const ProbeArgs& a) {
+namespace {
+
+// `--agent @DIR`: one address per DIR/*.addr file (an agent's
+// --address-file), in name order. For agents whose addresses
+// are known only at run time (pods writing theirs to a shared volume).
+Result<std::vector<std::string>> ExpandAgents(const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (const std::string& g : given) {
+    if (g.empty() || g[0] != '@') {
+      out.push_back(g);
+      continue;
+    }
+    std::error_code ec;
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(g.substr(1), ec)) {
+      if (e.is_regular_file() && e.path().extension() == ".addr") files.push_back(e.path());
+    }
+    if (ec) return Error{"--agent " + g + ": " + ec.message()};
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      std::string line;
+      std::getline(std::ifstream(f), line);
+      if (!line.empty()) out.push_back(line);
+    }
+    if (files.empty()) return Error{"--agent " + g + ": no *.addr file in " + g.substr(1)};
+  }
+  return out;
+}
+
+int ProbeOn(const ProbeArgs& a);
+
+}  // namespace
+
+int CmdProbe(const ProbeArgs& given) {
+  Result<std::vector<std::string>> agents = ExpandAgents(given.agents);
+  if (!agents.ok()) {
+    std::fprintf(stderr, "harvey probe: %s\n", agents.error().c_str());
+    return kExitUsage;
+  }
+  ProbeArgs a = given;
+  a.agents = agents.value();
+  return ProbeOn(a);
+}
+
+namespace {
+
+int ProbeOn(const ProbeArgs& a) {
   if (a.agents.empty()) {
     std::fprintf(stderr, "harvey probe: give --agent ADDR at least once (twice or more to test a boundary)\n");
     return kExitUsage;
@@ -79,5 +128,7 @@ int CmdProbe(const ProbeArgs& a) {
   site.health = [launcher] { return launcher->Health(); };
   return CmdFuzz(f, &site);
 }
+
+}  // namespace
 
 }  // namespace harvey::harness

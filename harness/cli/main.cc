@@ -109,6 +109,14 @@ int main(int argc, char** argv) {
                 "Seconds to shrink each finding (0 = do not shrink)")->check(CLI::NonNegativeNumber);
 
   f->add_option("--shard", fuzz.shard, "K/N: run shard K of N (N machines, disjoint schedules; together one campaign)");
+  // Kubernetes' Indexed Job numbers its pods from 0 ($JOB_COMPLETION_INDEX) and
+  // a FROM-scratch image has no shell to add 1: --shard-index I --shard-count N
+  // is --shard I+1/N (deploy/kubernetes/nightly-fuzz.yaml).
+  unsigned shard_index0 = 0, shard_count = 0;
+  auto* sidx = f->add_option("--shard-index", shard_index0, "0-based shard index ($JOB_COMPLETION_INDEX); with --shard-count N: --shard I+1/N");
+  auto* scnt = f->add_option("--shard-count", shard_count, "Number of shards, with --shard-index")->check(CLI::PositiveNumber);
+  sidx->needs(scnt);
+  scnt->needs(sidx);
 
   AgentArgs agent;
   auto* ag = app.add_subcommand("agent", "Serve workers to one coordinator at a time (start it where your application runs)");
@@ -122,7 +130,7 @@ int main(int argc, char** argv) {
 
   ProbeArgs probe;
   auto* pr = app.add_subcommand("probe", "Fuzz across your own boundary: workers on harvey agents sharing one directory");
-  pr->add_option("--agent", probe.agents, "A harvey agent's address (repeat; worker i on agent i mod n)")->required();
+  pr->add_option("--agent", probe.agents, "A harvey agent's address, or @DIR: one per DIR/*.addr (agents' --address-file) (repeat; worker i on agent i mod n)")->required();
   pr->add_option("--token-file", probe.token_file, "The agents' shared token (default: $HARVEY_AGENT_TOKEN)");
   auto* pcount = pr->add_option("--count", probe.fuzz.count, "Number of schedules")->check(CLI::PositiveNumber);
   auto* ptime = pr->add_option("--time", probe.fuzz.time_s, "Time budget in seconds")->check(CLI::PositiveNumber);
@@ -255,6 +263,13 @@ int main(int argc, char** argv) {
     if (!fuzz.count && !fuzz.time_s) {
       std::fprintf(stderr, "harvey fuzz: give --count N or --time SECONDS\n");
       return kExitUsage;
+    }
+    if (shard_count > 0) {
+      if (!fuzz.shard.empty() || shard_index0 >= shard_count) {
+        std::fprintf(stderr, "harvey fuzz: --shard-index I --shard-count N wants 0 <= I < N and no --shard\n");
+        return kExitUsage;
+      }
+      fuzz.shard = std::to_string(shard_index0 + 1) + "/" + std::to_string(shard_count);
     }
     return CmdFuzz(fuzz);
   }
