@@ -1,5 +1,5 @@
 # Shared by tests/deploy/*.sh (the deploy/ recipes run with podman here).
-# Usage: source it with $static (the static preset's build directory) set.
+# Usage: source it with $static (a build's static/ directory) set.
 # Skips (exit 77, one line saying why) when podman or the static build is
 # missing, or podman cannot run a container here. Sets: $tmp (private dir),
 # $image (localhost/harvey:static-test, a fixed tag: rebuilt by each test,
@@ -11,7 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 command -v podman >/dev/null || skip "podman not installed (ci/setup installs it)"
-[[ -x $static/harvey ]] || skip "no static build at $static (cmake --preset static && cmake --build --preset static)"
+[[ -x $static/harvey ]] || skip "no static executables in $static (cmake --build --preset default --target harvey_static; they need Debian's libsqlite3.a and libxxhash.a)"
 readelf -lW "$static/harvey" | grep INTERP >/dev/null && skip "$static/harvey is not static"
 tmp=$(mktemp -d /tmp/harvey-deploy-test.XXXXXX)
 image=localhost/harvey:static-test
