@@ -123,14 +123,17 @@ std::string CampaignCommand(const FuzzArgs& a, uint64_t seed, const FuzzSite* si
 }
 
 // Writes the story page of the finding saved at `sched_path` beside it
-// (finding-N.html), replaying it once more; prints where.
+// (finding-N.html), replaying it once more on `backend` (a probe's: its
+// agents); prints where. `where`: the replay flags ("--boundary B", or a
+// probe's "--agent A --agent B").
 void WriteFindingHtml(const std::string& sched_path, Backend& backend, const std::string& db_dir,
-                      const std::string& boundary) {
+                      const std::string& boundary, const std::string& where) {
   std::string text;
   if (!ReadWholeFile(sched_path, &text)) return;
   Result<model::Schedule> s = model::ParseSchedule(text, sched_path);
   if (!s.ok()) return;
-  const FindingStory story = ReplayStory(sched_path, text, s.value(), boundary, backend, db_dir);
+  FindingStory story = ReplayStory(sched_path, text, s.value(), boundary, backend, db_dir);
+  story.replay = "harvey run " + sched_path + " " + where;
   if (story.run.verdict == Verdict::kError) {
     std::fprintf(stderr, "harvey fuzz: no page for %s: its replay hit a harness error: %s\n", sched_path.c_str(),
                  story.run.error.c_str());
@@ -310,7 +313,7 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     } else {
       std::fprintf(stderr, "saved: %s (replay: harvey run %s %s)\n", finding_path.c_str(),
                    finding_path.c_str(), where.c_str());
-      WriteFindingHtml(finding_path, *backend, scratch.value()->path(), a.boundary);
+      WriteFindingHtml(finding_path, *backend, scratch.value()->path(), a.boundary, where);
     }
     if (a.shrink_time_s > 0 && !finding_path.empty()) {
       shrunk_path = a.out_dir + "/finding-" + sseed + ".shrunk.sched";
@@ -318,7 +321,7 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
       shrunk = ShrinkFinding(s, *t.mismatch, *backend, scratch.value()->path(), a, found_by, shrunk_path, where,
                              &failed);
       if (shrunk.is_null()) shrunk_path.clear();
-      else WriteFindingHtml(shrunk_path, *backend, scratch.value()->path(), a.boundary);
+      else WriteFindingHtml(shrunk_path, *backend, scratch.value()->path(), a.boundary, where);
       if (!failed.harness_error.empty()) harness_failed = failed.missing ? kExitEnvironment : kExitHarness;
     }
     exit_code = kExitMismatch;
@@ -348,8 +351,8 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
                  std::to_string(t.schedule_index) + " (seed " + sseed + ")\n";
         for (const std::string& file : {finding_path, shrunk_path}) {
           if (file.empty()) continue;
-          c.text += std::string(file == shrunk_path ? "shrunk reproducer: " : "") + "replay: harvey run " + file +
-                    " --boundary " + a.boundary + "\n  story: harvey explain " + file + " (page: " +
+          c.text += std::string(file == shrunk_path ? "shrunk reproducer: " : "") + "replay: harvey run " + file + " " +
+                    where + "\n  story: harvey explain " + file + " (page: " +
                     file.substr(0, file.size() - 6) + ".html)\n";
         }
       } else if (!t.error.empty()) {

@@ -67,6 +67,10 @@ grep -q "fuse" "$tmp/err" || fail "the filesystem type (fuse) is not named"
 shrunk=$(ls "$tmp"/findings/*.shrunk.sched | head -1)
 [[ -f $shrunk ]] || fail "no shrunk finding saved"
 grep -q "# replay: harvey run THIS_FILE --agent $a --agent $b" "$shrunk" || fail "replay line: $(grep replay "$shrunk")"
+# Its story page was made by a replay on the agents and names them.
+page=${shrunk%.sched}.html
+[[ -f $page ]] || fail "no story page $page"
+grep -q -- "--agent $a --agent $b" "$page" || fail "the page's replay command does not name the agents"
 rc=0
 "$harvey" run "$shrunk" --agent "$a" --agent "$b" --token-file "$tmp/token" 2>"$tmp/replay" || rc=$?
 cat "$tmp/replay" >&2
