@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "harness/coordinator/interleave.h"
 #include "harness/coordinator/reach_report.h"
 #include "harness/os/process.h"
 #include "harness/worker/shm_regions.h"
@@ -209,6 +210,16 @@ TEST(ReachReportFormat, SplitsEnteredFunctionsWithoutAPointByTheirBodies) {
   EXPECT_NE(out.find("make a shared access: 1 of 3 (33.3%)"), std::string::npos) << out;
   EXPECT_NE(out.find("issue metric (points inside / entered): 1 of 4 (25.0%)"), std::string::npos) << out;
   EXPECT_TRUE(std::regex_search(out, std::regex("never entered \\(a function of the binary\\) \\(1\\): walE"))) << out;
+}
+
+// PCT's change points are spread over more points per step when a worker
+// runs a V-shm build (every wal-index load and store is a point there).
+TEST(PctEstimate, ShmBuildsCountMorePointsPerStep) {
+  const model::Schedule plain = testing::MustParse("harvey-schedule 1\nworker w1\nsqlite w1 3.54.1\nw1 scan\n");
+  const model::Schedule mixed = testing::MustParse(
+      "harvey-schedule 1\nworker w1\nsqlite w1 3.54.1\nworker w2\nsqlite w2 3.54.1-shm\nw1 scan\n");
+  EXPECT_GT(ExpectedPointsPerStep(plain), 0);
+  EXPECT_GT(ExpectedPointsPerStep(mixed), ExpectedPointsPerStep(plain));
 }
 
 }  // namespace
