@@ -36,8 +36,9 @@
 //                                   events: write sync truncate lock unlock
 //                                   shm-lock shm-barrier shm-map file-control sleep
 //                                   read file-size check-reserved-lock fetch unfetch
-//                                   shm-read shm-write: the last two only happen
-//                                   in shm-instrumented builds, e.g. 3.54.1-shm)
+//                                   shm-read shm-write (only in shm-instrumented
+//                                   builds, e.g. 3.54.1-shm) shm-unmap (only a
+//                                   close, which is never killed, calls it))
 //   w1 power-loss 77               (every worker dies; the seed picks which
 //                                   unsynced writes survive; all reopen)
 //   w1 savepoint sp1               (SAVEPOINT; name: [a-z][a-z0-9_]{0,15};

@@ -106,6 +106,7 @@ const char* ToString(EventKind e) {
     case EventKind::kUnfetch: return "unfetch";
     case EventKind::kShmRead: return "shm-read";
     case EventKind::kShmWrite: return "shm-write";
+    case EventKind::kShmUnmap: return "shm-unmap";
   }
   return "?";
 }

@@ -32,6 +32,7 @@ enum class EventKind {
   kWrite, kSync, kTruncate, kLock, kUnlock, kShmLock, kShmBarrier, kShmMap,
   kFileControl, kSleep, kRead, kFileSize, kCheckReservedLock, kFetch, kUnfetch,
   kShmRead, kShmWrite,  // loads/stores in the wal-index (shm-instrumented builds only)
+  kShmUnmap,            // xShmUnmap: only a close calls it in harvey's workload (not killable)
 };
 
 struct Config {

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "harness/coordinator/interleave.h"
 #include "harness/coordinator/reach_report.h"
 #include "harness/os/process.h"
 #include "harness/worker/shm_regions.h"
@@ -171,6 +172,54 @@ TEST(ShmBuild, FuzzReachNamesWalFunctions) {
       << r.output;
   EXPECT_TRUE(std::regex_search(r.output, std::regex("WAL functions \\([0-9]+ defined in wal.c\\): [0-9]+ entered"))) << r.output;
   EXPECT_NE(r.output.find("never entered ("), std::string::npos) << r.output;
+  // The body scan ran (objdump) and split the entered functions without a point.
+  EXPECT_TRUE(std::regex_search(
+      r.output, std::regex("reach over the entered WAL functions that make a shared access: [0-9]+ of [0-9]+")))
+      << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("issue metric \\(points inside / entered\\): [0-9]+ of [0-9]+")))
+      << r.output;
+  // sqlite3WalClose calls xClose and xDelete (no events): never in the
+  // no-shared-access list, whatever the campaign reached.
+  std::smatch m;
+  if (std::regex_search(r.output, m, std::regex("no shared access in its body[^:]*:([^\n]*)"))) {
+    EXPECT_EQ(m[1].str().find("sqlite3WalClose"), std::string::npos) << "it calls xClose/xDelete";
+  }
+}
+
+// The report splits entered functions without a point by their bodies: no
+// VFS call and no libc memory routine (no shared access), or such a call
+// (named; `!` when it is no harvey event); the reach over the functions
+// that make a shared access counts only those.
+TEST(ReachReportFormat, SplitsEnteredFunctionsWithoutAPointByTheirBodies) {
+  ReachReport r;
+  r.files = 1;
+  r.wal_functions = {"walA", "walB", "walC", "walD", "walE"};
+  r.entered = {"walA", "walB", "walC", "walD"};
+  r.within = {"walA"};
+  r.functions_in_binary = {"walA", "walB", "walC", "walD", "walE"};
+  r.bodies_scanned = true;
+  r.bodies["walA"].vfs["sqlite3OsShmLock"] = 1;
+  r.bodies["walB"].accesses = 3;                   // loads/stores only: no shared access
+  r.bodies["walC"].vfs["sqlite3OsDelete"] = 1;     // not an event
+  r.bodies["walD"].vfs["sqlite3OsShmUnmap"] = 1;   // an event never reached
+  const std::string out = FormatReach(r);
+  EXPECT_NE(out.find("no shared access in its body"), std::string::npos) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("no shared access in its body[^\n]*\\(1\\): walB\n"))) << out;
+  EXPECT_NE(out.find("walC(Delete!)"), std::string::npos) << out;
+  EXPECT_NE(out.find("walD(ShmUnmap)"), std::string::npos) << out;
+  EXPECT_NE(out.find("make a shared access: 1 of 3 (33.3%)"), std::string::npos) << out;
+  EXPECT_NE(out.find("issue metric (points inside / entered): 1 of 4 (25.0%)"), std::string::npos) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("never entered \\(a function of the binary\\) \\(1\\): walE"))) << out;
+}
+
+// PCT's change points are spread over more points per step when a worker
+// runs a V-shm build (every wal-index load and store is a point there).
+TEST(PctEstimate, ShmBuildsCountMorePointsPerStep) {
+  const model::Schedule plain = testing::MustParse("harvey-schedule 1\nworker w1\nsqlite w1 3.54.1\nw1 scan\n");
+  const model::Schedule mixed = testing::MustParse(
+      "harvey-schedule 1\nworker w1\nsqlite w1 3.54.1\nworker w2\nsqlite w2 3.54.1-shm\nw1 scan\n");
+  EXPECT_GT(ExpectedPointsPerStep(plain), 0);
+  EXPECT_GT(ExpectedPointsPerStep(mixed), ExpectedPointsPerStep(plain));
 }
 
 }  // namespace

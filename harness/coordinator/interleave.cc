@@ -5,9 +5,32 @@
 
 #include "harness/os/interrupt.h"
 #include "harness/worker/shm_regions.h"
+#include "harness/worker/sqlite_build.h"
 #include "model/format.h"
 
 namespace harvey::harness {
+
+// Measured on branch i13r (harvey fuzz --seed 1313 --policy pct:3 --json,
+// default generator: drawn settings, savepoints, VACUUM, kills), yields /
+// steps. --count 40 with the old estimate 5: system 3.40.1 fork 9.1, inproc
+// 9.4; 3.54.1 fork 9.1, inproc 9.3; 3.54.1-shm fork 25.9, inproc 26.0.
+// --count 200 with these estimates: 3.54.1 fork 10.1, inproc 10.3;
+// 3.54.1-shm fork 26.6, inproc 25.8. (Was 5 for every build, from an older
+// workload with fewer event kinds.)
+constexpr int64_t kExpectedPointsPerStep = 9;
+constexpr int64_t kExpectedPointsPerStepShm = 26;
+
+// kExpectedPointsPerStepShm if any worker runs a V-shm build (its `sqlite`
+// line, or this process's own build for a worker without one: a forked
+// worker or an inproc thread runs it), else kExpectedPointsPerStep.
+int64_t ExpectedPointsPerStep(const model::Schedule& s) {
+  const std::string own = BuildSqliteName();
+  for (const model::Worker& w : s.workers) {
+    if ((w.sqlite.empty() ? own : w.sqlite).ends_with("-shm")) return kExpectedPointsPerStepShm;
+  }
+  return kExpectedPointsPerStep;
+}
+
 namespace {
 
 using model::OpKind;

@@ -36,9 +36,16 @@
 namespace harvey::harness {
 
 inline constexpr int64_t kMaxSlicesPerStep = 5000;
-// PCT's change points are drawn over this many points per step (a rough
-// mean of VFS events per op).
-inline constexpr int64_t kExpectedPointsPerStep = 5;
+// PCT's change points are drawn over ExpectedPointsPerStep(s) points per
+// step: the mean number of preemption points per op of the kind of build
+// the schedule's workers run (plain: VFS events; V-shm: also every
+// wal-index load and store), measured as yields / steps of `harvey fuzz
+// --policy pct:3 --json` (values and figures in interleave.cc). Too low an
+// estimate puts every change point in the first part of a run (no late
+// preemption); too high, some past its end (fewer than D-1 priority
+// changes). Only runs without recorded decisions draw change points: a
+// finding's `interleave` lines replay whatever the estimate.
+int64_t ExpectedPointsPerStep(const model::Schedule& s);
 
 // When set (harvey run --show), each slice is printed there as it runs:
 // worker, step, and the event it paused at or its result. Not thread-safe;

@@ -64,6 +64,19 @@ class Symbols {
   void AllNames(std::set<std::string>* out) const {
     for (const Func& f : funcs_) out->insert(f.name);
   }
+  // The link-time [start, end) of the function symbol holding `offset`;
+  // false if none.
+  bool Range(uint64_t offset, uint64_t* start, uint64_t* end) const {
+    const uint64_t addr = offset + first_vaddr_;
+    auto it = std::upper_bound(funcs_.begin(), funcs_.end(), addr,
+                               [](uint64_t a, const Func& f) { return a < f.start; });
+    if (it == funcs_.begin()) return false;
+    --it;
+    if (addr >= it->start + std::max<uint64_t>(it->size, 1)) return false;
+    *start = it->start;
+    *end = it->start + std::max<uint64_t>(it->size, 1);
+    return true;
+  }
 
  private:
   struct Func {
@@ -152,24 +165,39 @@ class Symbolizer {
     auto it = chains_.find(offset);
     return it == chains_.end() ? kNone : it->second;
   }
+  // The line in the amalgamation (sqlite3.c) of the innermost frame at
+  // `offset`, or 0.
+  int AmalgamationLine(uint64_t offset) const {
+    auto it = lines_.find(offset);
+    return it == lines_.end() ? 0 : it->second;
+  }
 
  private:
   // "0xADDR" then (function, file:line) per frame, innermost first.
   void Parse(const std::string& out) {
     std::istringstream in(out);
     std::vector<std::string>* chain = nullptr;
+    uint64_t offset = 0;
     bool want_function = false;
     for (std::string line; std::getline(in, line);) {
       if (line.rfind("0x", 0) == 0 && line.find(' ') == std::string::npos) {
         const uint64_t addr = std::strtoull(line.c_str(), nullptr, 16);
-        chain = &chains_[symbols_.Offset(addr)];
+        offset = symbols_.Offset(addr);
+        chain = &chains_[offset];
         chain->clear();
         want_function = true;
       } else if (chain && want_function) {
         chain->push_back(line);
         want_function = false;
       } else {
-        want_function = true;  // the file:line line; a function may follow
+        // The file:line line; a function may follow. Keep the innermost's
+        // line when it is in the amalgamation.
+        const size_t colon = line.rfind(':');
+        if (chain && chain->size() == 1 && colon != std::string::npos && colon >= 9 &&
+            line.compare(colon - 9, 9, "sqlite3.c") == 0) {
+          lines_[offset] = std::atoi(line.c_str() + colon + 1);
+        }
+        want_function = true;
       }
     }
   }
@@ -177,7 +205,137 @@ class Symbolizer {
   std::string exe_;
   Symbols symbols_;
   std::map<uint64_t, std::vector<std::string>> chains_;
+  std::map<uint64_t, int> lines_;
 };
+
+// The lines of one sqlite3Os* wrapper in the amalgamation ("os FIRST LAST
+// NAME" lines of the .wal-functions file, ci/wal-functions).
+struct OsLines {
+  int first, last;
+  std::string name;
+};
+
+// One call instruction of interest in the disassembly: a load/store hook,
+// a VFS call (a direct call of an sqlite3Os* wrapper, or an indirect call
+// whose innermost inlined frame is one), a libc memory routine.
+struct Site {
+  enum Kind { kAccess, kVfs, kIndirect, kLibc } kind;
+  uint64_t offset;   // of the call instruction, from the load base
+  std::string name;  // the wrapper for kVfs
+};
+
+// "  f0ebc:\tcall   d1a20 <walIndexPage>" -> a Site, if it is one. A jmp
+// counts only as a tail call of a VFS wrapper or method (an indirect jmp
+// of a switch has no wrapper's line, so ScanBodies drops it).
+bool ParseCall(const std::string& line, const Symbols& symbols, Site* out) {
+  const size_t colon = line.find(':');
+  if (colon == std::string::npos) return false;
+  const bool is_call = line.compare(colon + 1, 5, "\tcall") == 0;
+  const bool is_jmp = line.compare(colon + 1, 4, "\tjmp") == 0;
+  if (!is_call && !is_jmp) return false;
+  const size_t call = colon + 1;
+  char* end = nullptr;
+  const uint64_t addr = std::strtoull(line.c_str(), &end, 16);
+  if (end == line.c_str()) return false;
+  const size_t lt = line.find('<', call), gt = line.find('>', call);
+  std::string target = lt != std::string::npos && gt > lt ? line.substr(lt + 1, gt - lt - 1) : "";
+  if (const size_t plus = target.find('+'); plus != std::string::npos) target.resize(plus);
+  if (const size_t at = target.find('@'); at != std::string::npos) target.resize(at);
+  const size_t star = line.find('*', call);
+  Site s{Site::kAccess, symbols.Offset(addr), ""};
+  if (is_jmp && target.rfind("sqlite3Os", 0) != 0 && !(target.empty() && star != std::string::npos)) return false;
+  if (target.rfind("__sanitizer_cov_load", 0) == 0 || target.rfind("__sanitizer_cov_store", 0) == 0) {
+    s.kind = Site::kAccess;
+  } else if (target.rfind("sqlite3Os", 0) == 0) {
+    s.kind = Site::kVfs;
+    s.name = target;
+  } else if (target == "memcpy" || target == "memcmp" || target == "memmove" || target == "memset") {
+    s.kind = Site::kLibc;
+  } else if (target.empty() && star != std::string::npos) {
+    s.kind = Site::kIndirect;
+  } else {
+    return false;
+  }
+  *out = s;
+  return true;
+}
+
+// Fills r->bodies from the disassembly of every function symbol of `exe`
+// that holds code of a wal.c function the campaign entered.
+void ScanBodies(const std::string& exe, Symbolizer& sym, const std::set<uint64_t>& entered,
+                const std::set<std::string>& wal, const std::vector<OsLines>& os, ReachReport* r) {
+  static const std::string objdump = FindTool("objdump");
+  if (objdump.empty()) {
+    r->problems.push_back("objdump not found: no scan of the wal.c functions' bodies for VFS calls");
+    return;
+  }
+  std::set<std::pair<uint64_t, uint64_t>> ranges;
+  for (uint64_t o : entered) {
+    bool holds_wal = false;
+    for (const std::string& fn : sym.Chain(o)) holds_wal |= wal.count(fn) > 0;
+    uint64_t start = 0, end = 0;
+    if (holds_wal && sym.symbols().Range(o, &start, &end)) ranges.emplace(start, end);
+  }
+  std::vector<Site> sites;
+  for (const auto& [start, end] : ranges) {
+    char a[40], b[40];
+    std::snprintf(a, sizeof a, "--start-address=0x%llx", static_cast<unsigned long long>(start));
+    std::snprintf(b, sizeof b, "--stop-address=0x%llx", static_cast<unsigned long long>(end));
+    const CommandResult c = RunCommand({objdump, "-d", "--no-show-raw-insn", a, b, exe}, 120000);
+    if (c.exit_code != 0) {
+      r->problems.push_back("objdump failed on " + exe);
+      return;
+    }
+    std::istringstream in(c.output);
+    Site s;
+    for (std::string line; std::getline(in, line);) {
+      if (ParseCall(line, sym.symbols(), &s)) sites.push_back(s);
+    }
+  }
+  std::set<uint64_t> offsets;
+  for (const Site& s : sites) offsets.insert(s.offset);
+  sym.Resolve(offsets);
+  for (const Site& s : sites) {
+    const std::vector<std::string>& chain = sym.Chain(s.offset);
+    std::string wrapper = s.name;
+    size_t first = 0;
+    if (s.kind == Site::kIndirect) {  // a VFS method called through an inlined wrapper
+      if (!chain.empty() && chain[0].rfind("sqlite3Os", 0) == 0) {
+        wrapper = chain[0];
+      } else {
+        // The line tables may have lost the wrapper's inline frame, not
+        // its line: a line inside a wrapper's definition names it.
+        const int line = sym.AmalgamationLine(s.offset);
+        for (const OsLines& w : os) {
+          if (line >= w.first && line <= w.last) wrapper = w.name;
+        }
+        if (wrapper.empty()) continue;
+      }
+    }
+    while (first < chain.size() && chain[first].rfind("sqlite3Os", 0) == 0) ++first;
+    for (size_t j = first; j < chain.size(); ++j) {
+      if (Skip(chain[j]) || chain[j] == "??") continue;
+      ReachReport::Body& body = r->bodies[chain[j]];
+      if (s.kind == Site::kAccess) body.accesses++;
+      if (s.kind == Site::kLibc) body.libc++;
+      if (s.kind == Site::kVfs || s.kind == Site::kIndirect) body.vfs[wrapper]++;
+    }
+  }
+  r->bodies_scanned = true;
+}
+
+// SQLite's VFS wrappers whose method is a harvey event (vfs_shim.h); the
+// others (xClose, xDelete, xAccess, xOpen, xSectorSize, ...) are not points.
+// xFileControl is an event only for the WAL/checkpoint milestones.
+bool IsEventWrapper(const std::string& w) {
+  static const std::set<std::string> kEvents = {
+      "sqlite3OsRead",   "sqlite3OsWrite",       "sqlite3OsTruncate",    "sqlite3OsSync",
+      "sqlite3OsFileSize", "sqlite3OsLock",      "sqlite3OsUnlock",      "sqlite3OsCheckReservedLock",
+      "sqlite3OsFileControl", "sqlite3OsFileControlHint", "sqlite3OsSleep", "sqlite3OsShmMap",
+      "sqlite3OsShmLock", "sqlite3OsShmBarrier", "sqlite3OsShmUnmap",   "sqlite3OsFetch",
+      "sqlite3OsUnfetch"};
+  return kEvents.count(w) > 0;
+}
 
 }  // namespace
 
@@ -233,10 +391,17 @@ ReachReport CollectReach(const std::string& dir) {
     Symbolizer sym(exe);
     if (!sym.error().empty()) r.problems.push_back(sym.error());
     sym.symbols().AllNames(&r.functions_in_binary);
+    std::vector<OsLines> os;
     if (r.wal_functions.empty()) {
       std::ifstream wf(exe + ".wal-functions");
       for (std::string line; std::getline(wf, line);) {
-        if (!line.empty()) r.wal_functions.push_back(line);
+        if (line.rfind("os ", 0) == 0) {
+          std::istringstream f(line.substr(3));
+          OsLines w;
+          if (f >> w.first >> w.last >> w.name) os.push_back(w);
+        } else if (!line.empty()) {
+          r.wal_functions.push_back(line);
+        }
       }
       if (!r.wal_functions.empty()) r.wal_functions_source = exe + ".wal-functions";
     }
@@ -249,6 +414,10 @@ ReachReport CollectReach(const std::string& dir) {
     sym.Resolve(want);
     for (uint64_t o : pe.entered) {
       for (const std::string& fn : sym.Chain(o)) r.entered.insert(fn);
+    }
+    if (!r.wal_functions.empty() && !pe.entered.empty() && !r.bodies_scanned) {
+      ScanBodies(exe, sym, pe.entered, std::set<std::string>(r.wal_functions.begin(), r.wal_functions.end()), os,
+                 &r);
     }
     for (const Point& p : pe.points) {
       // The innermost function above the shim and SQLite's sqlite3Os* wrappers.
@@ -325,18 +494,53 @@ std::string FormatReach(const ReachReport& r) {
       }
     }
     const size_t entered = entered_with.size() + entered_without.size();
+    auto pct = [](size_t a, size_t b) { return b ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0; };
     std::snprintf(buf, sizeof buf,
                   "  WAL functions (%zu defined in wal.c): %zu entered (inlined ones included), %zu of them (%.1f%%) "
                   "with a preemption point hit inside (in its own code or code inlined into it)\n",
-                  r.wal_functions.size(), entered, entered_with.size(),
-                  entered ? 100.0 * static_cast<double>(entered_with.size()) / static_cast<double>(entered) : 0.0);
+                  r.wal_functions.size(), entered, entered_with.size(), pct(entered_with.size(), entered));
     out += buf;
     auto list = [&](const char* title, const std::vector<std::string>& v) {
       out += std::string("    ") + title + " (" + std::to_string(v.size()) + "):";
       for (const std::string& s : v) out += " " + s;
       out += "\n";
     };
-    list("entered, no preemption point hit inside", entered_without);
+    if (!r.bodies_scanned) {
+      list("entered, no preemption point hit inside", entered_without);
+    } else {
+      // Split the entered functions without a point by what their compiled
+      // bodies can do: a function with no VFS call and no libc memory
+      // routine in its body made no shared access at all, since each of its
+      // loads and stores that touched the wal-index would have been a point.
+      std::vector<std::string> pure, shared;
+      for (const std::string& fn : entered_without) {
+        auto it = r.bodies.find(fn);
+        const bool calls = it != r.bodies.end() && (!it->second.vfs.empty() || it->second.libc > 0);
+        if (!calls) {
+          pure.push_back(fn);
+          continue;
+        }
+        std::string why;
+        for (const auto& [w, n] : it->second.vfs) {
+          why += (why.empty() ? "" : ",") + w.substr(9) + (IsEventWrapper(w) ? "" : "!");
+        }
+        if (it->second.libc > 0) why += std::string(why.empty() ? "" : ",") + "libc-mem";
+        shared.push_back(fn + "(" + why + ")");
+      }
+      list("entered, no preemption point hit inside, no shared access in its body (no VFS call, no libc "
+           "memory routine; none of its loads/stores touched the wal-index, each would be a point)",
+           pure);
+      list("entered, a VFS call or libc memory routine in its body, no point hit (call: Os wrapper; ! = "
+           "not a harvey event; libc-mem = uninstrumented copy)",
+           shared);
+      const size_t with_shared = entered_with.size() + shared.size();
+      std::snprintf(buf, sizeof buf,
+                    "  reach over the entered WAL functions that make a shared access: %zu of %zu (%.1f%%); "
+                    "issue metric (points inside / entered): %zu of %zu (%.1f%%)\n",
+                    entered_with.size(), with_shared, pct(entered_with.size(), with_shared), entered_with.size(),
+                    entered, pct(entered_with.size(), entered));
+      out += buf;
+    }
     list("never entered (a function of the binary)", never);
     list("never entered, no symbol (only inlined, or compiled out of this build)", absent);
   }

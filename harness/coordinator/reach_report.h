@@ -30,6 +30,21 @@ struct ReachReport {
   // function and every function it is inlined into there.
   std::set<std::string> within;
   std::set<std::string> functions_in_binary;              // every function symbol of the executables
+  // What the compiled body of a function (its own code and code inlined
+  // into it; in the executable's symbols that hold an entered wal.c
+  // function) calls that can touch shared state besides a load or store:
+  // VFS calls through SQLite's sqlite3Os* wrappers (by wrapper name) and
+  // libc memory routines (not instrumented, e.g. the wal-index header
+  // copies). Loads and stores are not listed: every one of SQLite's has a
+  // hook call, and only its address at run time tells a wal-index access
+  // (which is then a point) from a private one. Empty without objdump.
+  struct Body {
+    std::map<std::string, int> vfs;  // sqlite3OsWrite -> call sites
+    int libc = 0;                    // memcpy/memcmp/memmove/memset call sites
+    int accesses = 0;                // load/store hook call sites
+  };
+  std::map<std::string, Body> bodies;
+  bool bodies_scanned = false;                            // objdump ran on the -shm executable
   std::vector<std::string> wal_functions;                 // wal.c functions (empty: no list)
   std::string wal_functions_source;                       // the list's file
   std::vector<std::string> problems;                      // files or symbols that could not be read

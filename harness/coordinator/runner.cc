@@ -34,7 +34,7 @@ std::unique_ptr<model::Chooser> PolicyChooser(const model::Schedule& s, const mo
   h.AddU64(s.config.seed);
   h.AddU64(0x696e746572ull);  // "inter": decisions draw from their own stream
   return model::MakeChooser(policy, h.Value(), static_cast<int>(s.workers.size()),
-                            kExpectedPointsPerStep * static_cast<int64_t>(s.steps.size()));
+                            ExpectedPointsPerStep(s) * static_cast<int64_t>(s.steps.size()));
 }
 
 // A step the backend could not run or observe (Backend::TakeFailure) ends

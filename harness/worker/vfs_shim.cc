@@ -229,6 +229,7 @@ void ShimShmBarrier(sqlite3_file* f) {
 }
 
 int ShimShmUnmap(sqlite3_file* f, int delete_flag) {
+  Report(VfsEvent::kShmUnmap, RoleOf(f), delete_flag);
   ForgetShmRegions(f);
   if (PrivateShm* priv = Shim(f)->private_shm) {
     delete priv;
@@ -554,6 +555,7 @@ const char* ToString(VfsEvent e) {
     case VfsEvent::kUnfetch: return "unfetch";
     case VfsEvent::kShmRead: return "shm-read";
     case VfsEvent::kShmWrite: return "shm-write";
+    case VfsEvent::kShmUnmap: return "shm-unmap";
     case VfsEvent::kCount: break;
   }
   return "?";

@@ -41,8 +41,9 @@ int RegisterHarveyVfs(VfsFlavor f);
 
 // Append only: the numbering is the wire's and model::EventKind's, and a
 // fine-grained run pauses at every kind below kCount (backend.h kAllEvents).
-// xSectorSize, xDeviceCharacteristics, xShmUnmap and the file controls not
-// listed at kFileControl are not events (no lock, no I/O on the data).
+// xSectorSize, xDeviceCharacteristics and the file controls not listed at
+// kFileControl are not events (no lock, no I/O on the data); neither are the
+// VFS-level calls xOpen, xClose, xDelete, xAccess (see harness/README.md).
 enum class VfsEvent : uint8_t {
   kWrite,        // xWrite
   kSync,         // xSync
@@ -65,6 +66,7 @@ enum class VfsEvent : uint8_t {
   // the wal-index (region * region size + offset in the region).
   kShmRead,
   kShmWrite,
+  kShmUnmap,     // xShmUnmap (arg: the delete flag; 1 = the last close unlinks the -shm)
   kCount,
 };
 const char* ToString(VfsEvent e);  // "write", "sync", "shm-lock", ...
