@@ -22,7 +22,6 @@ struct State {
   cpu_set_t allowed{};  // the mask harvey started with
   int cpu = -1;
   std::chrono::steady_clock::time_point last_check{};
-  unsigned long long last_delay_ns = 0;
   std::map<int, unsigned long long> last_idle;   // per CPU, jiffies
   std::map<int, unsigned long long> last_total;  // per CPU, jiffies
 };
@@ -52,16 +51,6 @@ void SetTreeAffinity(const cpu_set_t& set) {
     ::sched_setaffinity(0, sizeof set, &set);
   }
   for (pid_t p : DescendantPids()) ::sched_setaffinity(p, sizeof set, &set);
-}
-
-// Time this process has waited on a run queue (ns), from /proc/self/schedstat.
-unsigned long long RunDelayNs() {
-  FILE* f = std::fopen("/proc/self/schedstat", "r");
-  if (f == nullptr) return 0;
-  unsigned long long run = 0, delay = 0;
-  const int n = std::fscanf(f, "%llu %llu", &run, &delay);
-  std::fclose(f);
-  return n == 2 ? delay : 0;
 }
 
 // Per-CPU idle and total jiffies from /proc/stat ("cpuN user nice system idle iowait ...").
@@ -116,40 +105,27 @@ void KeepOnOneCpu() {
     }
     PinTreeTo(s, cpu);  // children started before the first schedule (sandboxes) too
     s.last_check = now;
-    s.last_delay_ns = RunDelayNs();
     CpuTimes(&s.last_idle, &s.last_total);
     return;
   }
   const double interval = std::chrono::duration<double>(now - s.last_check).count();
   if (interval < 1.0) return;
-  const unsigned long long delay = RunDelayNs();
   std::map<int, unsigned long long> idle, total;
   CpuTimes(&idle, &total);
-  const double waited = static_cast<double>(delay - s.last_delay_ns) / 1e9 / interval;
-  if (s.cpu >= 0 && waited > 0.2) {
-    int best = -1;
-    double best_idle = 0;
-    for (const auto& [cpu, t] : total) {
-      if (cpu == s.cpu || !CPU_ISSET(cpu, &s.allowed) || !s.last_total.count(cpu)) continue;
-      const unsigned long long dt = t - s.last_total[cpu];
-      if (dt == 0) continue;
-      const double idle_share = static_cast<double>(idle[cpu] - s.last_idle[cpu]) / static_cast<double>(dt);
-      if (idle_share > best_idle) {
-        best_idle = idle_share;
-        best = cpu;
-      }
-    }
-    if (best >= 0 && best_idle > 1.0 / 3) {
-      PinTreeTo(s, best);
-    } else {
-      Unpin(s);
-    }
-  } else if (s.cpu < 0 && waited < 0.1) {
+  // Idle CPUs (in CPUs' worth) among the allowed ones since the last look.
+  double spare = 0;
+  for (const auto& [cpu, t] : total) {
+    if (!CPU_ISSET(cpu, &s.allowed) || !s.last_total.count(cpu)) continue;
+    const unsigned long long dt = t - s.last_total[cpu];
+    if (dt > 0) spare += static_cast<double>(idle[cpu] - s.last_idle[cpu]) / static_cast<double>(dt);
+  }
+  if (s.cpu >= 0 && spare < 0.5) {
+    Unpin(s);  // crowded: the scheduler's choice, as without this
+  } else if (s.cpu < 0 && spare >= 0.75) {
     const int cpu = ::sched_getcpu();
     if (cpu >= 0 && CPU_ISSET(cpu, &s.allowed)) PinTreeTo(s, cpu);
   }
   s.last_check = now;
-  s.last_delay_ns = delay;
   s.last_idle = std::move(idle);
   s.last_total = std::move(total);
 }

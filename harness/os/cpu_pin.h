@@ -10,21 +10,20 @@
 // coordinator decides the order of everything.
 //
 // On a crowded machine one CPU is worse: every wake-up of a pinned process
-// queues behind that CPU's other tasks while the other CPU may be free
-// sooner (measured at load 11 on 2 cores: kills made pinned campaigns 1.5x
-// slower in wall time). So the pin adapts: KeepOnOneCpu(), called at each
-// schedule's start, pins this process (every thread) and its descendants to
-// the CPU it is running on; at most once a second it looks at how long this
-// process waited for a CPU since the last look (/proc/self/schedstat). More
-// than a fifth of the time: the tree moves to another allowed CPU that was
-// idle more than a third of the time (/proc/stat), or, with none, goes back
-// to every allowed CPU (the scheduler's choice, as without this). Less than
-// a tenth while unpinned: pinned again. Children inherit the current state
-// (fork workers, sandbox tools and their workers); a change reaches the
-// running ones through one pass over /proc. Only CPUs of the affinity mask
-// harvey was started with are used; with one such CPU, or HARVEY_PIN_CPU=0
-// in the environment, it does nothing. Linux only; a failure leaves the
-// affinity as it is.
+// queues behind that CPU's other tasks while another CPU may be free sooner
+// (measured at load 5-11 on 2 cores: kills made fixed-pin campaigns 1.5x
+// slower in wall time, and pct:3 lost 15% of its yields/s). So the pin is
+// for a machine with room only: KeepOnOneCpu(), called at each schedule's
+// start, pins this process (every thread) and its descendants to the CPU it
+// is running on; at most once a second it sums the idle time of the allowed
+// CPUs since the last look (/proc/stat): less than half a CPU idle, and the
+// tree goes back to every allowed CPU (the scheduler's choice, as without
+// this); three quarters of a CPU idle again, and it is pinned again.
+// Children inherit the current state (fork workers, sandbox tools and their
+// workers); a change reaches the running ones through one pass over /proc.
+// Only CPUs of the affinity mask harvey was started with are used; with one
+// such CPU, or HARVEY_PIN_CPU=0 in the environment, it does nothing. Linux
+// only; a failure leaves the affinity as it is.
 #pragma once
 
 namespace harvey::harness {
