@@ -6,6 +6,7 @@
 
 #include "harness/worker/durability.h"
 #include "harness/coordinator/interleave.h"
+#include "harness/os/cpu_pin.h"
 #include "harness/os/interrupt.h"
 #include "harness/coordinator/trace_hasher.h"
 #include "model/format.h"
@@ -123,6 +124,9 @@ RunResult RunSchedule(const model::Schedule& s, Backend& backend, const std::str
               " cannot kill a worker inside an op ('kill at'); use --boundary fork";
     return r;
   }
+  // The coordinator and its workers take turns: one CPU for all of them
+  // (harness/os/cpu_pin.h; changes only where they run, never what).
+  KeepOnOneCpu();
   const std::string db_path = db_dir + "/harvey.db";
   RemoveDatabase(db_path);
   SetDurabilityTracking(model::HasOp(s, model::OpKind::kPowerLoss));

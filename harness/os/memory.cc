@@ -49,10 +49,7 @@ pid_t ParentOf(pid_t pid) {
 }
 }  // namespace
 
-TreeMemory SelfAndDescendantsMemory() {
-  TreeMemory t;
-  const pid_t self = ::getpid();
-  t.self = ProcessMemory(self);
+std::vector<pid_t> DescendantPids() {
   std::multimap<pid_t, pid_t> children;  // parent -> child
   if (DIR* d = ::opendir("/proc")) {
     while (dirent* e = ::readdir(d)) {
@@ -64,20 +61,30 @@ TreeMemory SelfAndDescendantsMemory() {
     }
     ::closedir(d);
   }
-  std::vector<pid_t> todo{self};
+  std::vector<pid_t> out;
+  std::vector<pid_t> todo{::getpid()};
   while (!todo.empty()) {
     const pid_t p = todo.back();
     todo.pop_back();
     auto [lo, hi] = children.equal_range(p);
     for (auto it = lo; it != hi; ++it) {
-      const MemoryUsage m = ProcessMemory(it->second);
-      if (m.rss_kb > 0) {  // a zombie or a kernel thread has none
-        t.children++;
-        t.children_total.rss_kb += m.rss_kb;
-        t.children_total.hwm_kb += m.hwm_kb;
-        t.children_max_rss_kb = std::max(t.children_max_rss_kb, m.rss_kb);
-      }
+      out.push_back(it->second);
       todo.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+TreeMemory SelfAndDescendantsMemory() {
+  TreeMemory t;
+  t.self = ProcessMemory(::getpid());
+  for (pid_t child : DescendantPids()) {
+    const MemoryUsage m = ProcessMemory(child);
+    if (m.rss_kb > 0) {  // a zombie or a kernel thread has none
+      t.children++;
+      t.children_total.rss_kb += m.rss_kb;
+      t.children_total.hwm_kb += m.hwm_kb;
+      t.children_max_rss_kb = std::max(t.children_max_rss_kb, m.rss_kb);
     }
   }
   return t;

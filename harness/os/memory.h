@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <sys/types.h>
 
+#include <vector>
+
 namespace harvey::harness {
 
 struct MemoryUsage {
@@ -27,5 +29,8 @@ struct TreeMemory {
 // /proc/N/stat: one pass over /proc, about a millisecond; call it at most a
 // few times a second).
 TreeMemory SelfAndDescendantsMemory();
+
+// Every live descendant of this process (one pass over /proc), each after its parent.
+std::vector<pid_t> DescendantPids();
 
 }  // namespace harvey::harness

@@ -5,11 +5,15 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "harness/os/files.h"
@@ -28,15 +32,15 @@ void Append(const std::string& path, const std::string& record) {
   ::close(fd);
 }
 
-// Reads a file SQLite has open in this process without ever closing a
-// descriptor of it: POSIX drops every fcntl lock a process holds on a file
+// A read-only descriptor of a file SQLite has open in this process, for
+// reading it without ever closing a descriptor of it: POSIX drops every fcntl lock a process holds on a file
 // when it closes *any* descriptor of that file, so an open/read/close of the
 // database here would silently release this worker's SHARED lock (and let
 // another connection's close-time checkpoint take EXCLUSIVE and delete the
 // -wal and -shm under it). One read-only descriptor per path is kept open for
 // the life of the process, reopened only when the path names another inode
 // (the file was deleted and created again; the old inode's locks are moot).
-bool ReadOpenFile(const std::string& path, std::string* out) {
+int HeldFd(const std::string& path) {
   struct Held {
     int fd = -1;
     dev_t dev = 0;
@@ -51,7 +55,7 @@ bool ReadOpenFile(const std::string& path, std::string* out) {
     owner = ::getpid();
   }
   struct stat now{};
-  if (::stat(path.c_str(), &now) != 0) return false;
+  if (::stat(path.c_str(), &now) != 0) return -1;
   Held& h = fds[path];
   struct stat held{};
   if (h.fd >= 0) {
@@ -65,21 +69,44 @@ bool ReadOpenFile(const std::string& path, std::string* out) {
   }
   if (h.fd < 0) {
     h.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (h.fd < 0 || ::fstat(h.fd, &held) != 0) return false;
+    if (h.fd < 0 || ::fstat(h.fd, &held) != 0) return -1;
     h.dev = held.st_dev;
     h.ino = held.st_ino;
   }
-  if (::fstat(h.fd, &held) != 0) return false;
-  out->assign(static_cast<size_t>(held.st_size), '\0');
+  return h.fd;
+}
+
+// Reads [offset, offset + n) of `fd` into `out` (shorter at the end of the file).
+bool PreadAll(int fd, uint64_t offset, size_t n, std::string* out) {
+  out->assign(n, '\0');
   size_t got = 0;
-  while (got < out->size()) {
-    const ssize_t n = ::pread(h.fd, out->data() + got, out->size() - got, static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
+  while (got < n) {
+    const ssize_t r = ::pread(fd, out->data() + got, n - got, static_cast<off_t>(offset + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return false;
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
   }
   out->resize(got);
   return true;
+}
+
+bool PwriteAll(int fd, uint64_t offset, const char* data, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t w = ::pwrite(fd, data + done, n - done, static_cast<off_t>(offset + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    done += static_cast<size_t>(w);
+  }
+  return true;
+}
+
+bool ReadOpenFile(const std::string& path, std::string* out) {
+  const int fd = HeldFd(path);
+  struct stat st{};
+  if (fd < 0 || ::fstat(fd, &st) != 0) return false;
+  return PreadAll(fd, 0, static_cast<size_t>(st.st_size), out);
 }
 
 void PutU64(std::string& s, uint64_t v) {
@@ -184,12 +211,86 @@ void NoteTruncate(const char* path, int64_t size) {
   Append(std::string(path) + ".pending", rec);
 }
 
+namespace {
+
+// Whether HARVEY_CHECK_DURABLE=1: every incremental F.durable is compared
+// with a full copy of F (a self-check of the bookkeeping; slow).
+bool CheckDurable() {
+  static const bool on = [] {
+    const char* v = std::getenv("HARVEY_CHECK_DURABLE");
+    return v != nullptr && std::strcmp(v, "1") == 0;
+  }();
+  return on;
+}
+
+// F.durable := F, incrementally. F.durable already holds F as of the last
+// sync, and every change to F since is in F.pending: a write record for
+// each xWrite (its extent), a truncate record for each xTruncate or size
+// hint. So F and F.durable can differ only inside the written extents and
+// from the lowest truncate size (or F.durable's old end) on; those bytes
+// are copied from F itself (read through the held descriptor, never from
+// the records), and F.durable is cut or extended to F's size. Returns false
+// when it could not (no F.durable yet, or an I/O error): the caller copies
+// the whole file.
+bool SyncIncrementally(const std::string& p, int held) {
+  std::string log;
+  if (!ReadWholeFile(p + ".pending", &log)) log.clear();  // no writes since the last sync
+  const int dfd = ::open((p + ".durable").c_str(), O_RDWR | O_CLOEXEC);
+  if (dfd < 0) return false;
+  struct stat real{}, durable{};
+  bool ok = ::fstat(held, &real) == 0 && ::fstat(dfd, &durable) == 0;
+  const uint64_t size = static_cast<uint64_t>(real.st_size);
+  uint64_t tail_from = static_cast<uint64_t>(durable.st_size);  // copy [tail_from, size)
+  std::vector<std::pair<uint64_t, uint64_t>> extents;           // [offset, end)
+  for (size_t pos = 0; ok && pos + 9 <= log.size();) {
+    const char type = log[pos];
+    const uint64_t at = GetU64(log, pos + 1);
+    pos += 9;
+    if (type == 'T') {
+      tail_from = std::min(tail_from, at);
+      continue;
+    }
+    if (pos + 8 > log.size()) break;
+    const uint64_t n = GetU64(log, pos);
+    pos += 8;
+    if (n > log.size() - pos) break;  // a torn record: the writer died mid-append
+    pos += n;
+    extents.emplace_back(at, at + n);
+  }
+  if (tail_from < size) extents.emplace_back(tail_from, size);
+  ok = ok && ::ftruncate(dfd, static_cast<off_t>(size)) == 0;
+  std::string bytes;
+  for (auto [from, to] : extents) {
+    if (!ok) break;
+    to = std::min(to, size);
+    if (from >= to) continue;
+    ok = PreadAll(held, from, static_cast<size_t>(to - from), &bytes) && bytes.size() == to - from &&
+         PwriteAll(dfd, from, bytes.data(), bytes.size());
+  }
+  ::close(dfd);
+  if (ok && CheckDurable()) {
+    std::string want, got;
+    if (!ReadOpenFile(p, &want) || !ReadWholeFile(p + ".durable", &got) || want != got) {
+      std::fprintf(stderr, "harvey: HARVEY_CHECK_DURABLE: the incremental durable image of %s differs from the file\n",
+                   p.c_str());
+      std::abort();
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
 void NoteSynced(const char* path) {
   if (!DurabilityTracking() || path == nullptr) return;
-  std::string content;
   const std::string p(path);
-  if (!ReadOpenFile(p, &content)) return;  // never ReadWholeFile: its close drops our locks
-  WriteFileAtomic(p + ".durable", content);
+  const int held = HeldFd(p);  // never ReadWholeFile of p: its close drops our locks
+  if (held < 0) return;
+  if (!SyncIncrementally(p, held)) {
+    std::string content;
+    if (!ReadOpenFile(p, &content)) return;
+    WriteFileAtomic(p + ".durable", content);
+  }
   ::unlink((p + ".pending").c_str());
 }
 
