@@ -26,7 +26,18 @@ command -v runc >/dev/null || skip "runc not installed (ci/setup installs it)"
 tmp=$(mktemp -d /tmp/harvey-agent-sandboxes.XXXXXX)
 ctr=harvey-agent-test-$$
 bwrap_pid="" runc_pid=""
+# Should this script be killed outright (a CTest timeout), a janitor in its
+# own session deletes the container and the temp dir (bwrap dies with its
+# parent by itself: --die-with-parent); a normal exit kills the janitor's
+# process group (setsid made it its leader).
+setsid bash -c 'trap "" TERM INT HUP
+  while kill -0 '$$' 2>/dev/null; do sleep 0.5; done
+  runc delete --force "$1" >/dev/null 2>&1; runc delete --force "$1-check" >/dev/null 2>&1; rm -rf "$2"' \
+  janitor "$ctr" "$tmp" </dev/null >/dev/null 2>&1 &
+janitor_pid=$!
 cleanup() {
+  kill -KILL -- "-$janitor_pid" 2>/dev/null || true  # its session: bash and its sleep
+  wait "$janitor_pid" 2>/dev/null || true
   [[ -n $bwrap_pid ]] && { kill -TERM "$bwrap_pid" 2>/dev/null || true; wait "$bwrap_pid" 2>/dev/null || true; }
   runc delete --force "$ctr" >/dev/null 2>&1 || true
   runc delete --force "$ctr-check" >/dev/null 2>&1 || true
