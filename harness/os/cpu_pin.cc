@@ -84,8 +84,6 @@ void Unpin(State& s) {
 
 }  // namespace
 
-int PinnedCpu() { return S().off ? -1 : S().cpu; }
-
 void KeepOnOneCpu() {
   State& s = S();
   if (s.off) return;

@@ -30,7 +30,4 @@ namespace harvey::harness {
 
 void KeepOnOneCpu();
 
-// The CPU the tree is pinned to now, or -1 (not pinned).
-int PinnedCpu();
-
 }  // namespace harvey::harness

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -119,11 +120,12 @@ uint64_t GetU64(const std::string& s, size_t pos) {
   return v;
 }
 
-// One pending record: 'W' offset length bytes, or 'T' size.
+// One pending record: 'W' offset length bytes, or 'T' size. `data` views
+// the log it was parsed from.
 struct Pending {
   char type;
   uint64_t offset;
-  std::string data;
+  std::string_view data;
 };
 
 std::vector<Pending> ParsePending(const std::string& log) {
@@ -137,7 +139,7 @@ std::vector<Pending> ParsePending(const std::string& log) {
       const uint64_t n = GetU64(log, pos);
       pos += 8;
       if (n > log.size() - pos) break;  // a torn record: the writer died mid-append
-      p.data = log.substr(pos, n);
+      p.data = std::string_view(log).substr(pos, n);
       pos += n;
     }
     out.push_back(std::move(p));
@@ -242,20 +244,12 @@ bool SyncIncrementally(const std::string& p, int held) {
   const uint64_t size = static_cast<uint64_t>(real.st_size);
   uint64_t tail_from = static_cast<uint64_t>(durable.st_size);  // copy [tail_from, size)
   std::vector<std::pair<uint64_t, uint64_t>> extents;           // [offset, end)
-  for (size_t pos = 0; ok && pos + 9 <= log.size();) {
-    const char type = log[pos];
-    const uint64_t at = GetU64(log, pos + 1);
-    pos += 9;
-    if (type == 'T') {
-      tail_from = std::min(tail_from, at);
-      continue;
+  for (const Pending& r : ParsePending(log)) {
+    if (r.type == 'T') {
+      tail_from = std::min(tail_from, r.offset);
+    } else {
+      extents.emplace_back(r.offset, r.offset + r.data.size());
     }
-    if (pos + 8 > log.size()) break;
-    const uint64_t n = GetU64(log, pos);
-    pos += 8;
-    if (n > log.size() - pos) break;  // a torn record: the writer died mid-append
-    pos += n;
-    extents.emplace_back(at, at + n);
   }
   if (tail_from < size) extents.emplace_back(tail_from, size);
   ok = ok && ::ftruncate(dfd, static_cast<off_t>(size)) == 0;
