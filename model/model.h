@@ -125,6 +125,13 @@ bool HasOp(const Schedule& s, OpKind k);
 std::vector<Outcome> Apply(const Schedule& s, const State& state,
                            int64_t step_index, const Step& step, const Rules& rules = {});
 
+// A `close` of connection `c` whose checkpoint-on-close did not happen
+// although the model's order makes it the last connection: its
+// sqlite3OsLock(EXCLUSIVE) in sqlite3WalClose met a SHARED lock that another
+// connection, closing, dying or failing to open at the same moment, still
+// held (looseness L10, for the overlap checker only). Never empty.
+std::vector<Outcome> CloseWithoutCheckpoint(const State& state, int c);
+
 // Renumbers the counters whose absolute values carry no meaning, so equal
 // situations compare equal: the header generation (only "is a snapshot's
 // header the current one" matters, and a stale one never becomes current

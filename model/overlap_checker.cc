@@ -119,6 +119,13 @@ std::vector<OverlapChecker::Candidate> OverlapChecker::Linearize(const Candidate
       }
     }
   }
+  if (overlapped_[j] && step.op.kind == OpKind::kClose && schedule_.config.checkpoint_on_close) {
+    // L10: the other op's connection may have held SHARED while this close
+    // tried EXCLUSIVE, so even the last close may leave the log as it is.
+    for (Outcome& o : CloseWithoutCheckpoint(c.state, step.worker)) {
+      add(std::move(o.next), Expected{std::move(o.prediction), false});
+    }
+  }
   const bool open = c.state.conns[step.worker].open;
   const bool opening = step.op.kind == OpKind::kOpen;
   if (overlapped_[j] && MayBeTransientlyBusy(step.op.kind) && open != opening) {

@@ -28,6 +28,12 @@
 // checkpointer may hold the slot it wanted to raise, or finish the backfill
 // in between). Marks only steer later checkpoints; values stay exact.
 //
+// And (L10): a close that overlapped another worker's op may skip the
+// checkpoint-on-close although it is the last connection in the model's
+// order: sqlite3WalClose checkpoints only if its EXCLUSIVE lock succeeds,
+// and the other connection (closing, dying, failing to open) may still hold
+// SHARED at that moment.
+//
 // Every invariant of the op-level checker still holds: values and scans from
 // one serial order of the ops (so of the committed transactions), the
 // durability and recovery rules, the end-of-schedule table.
