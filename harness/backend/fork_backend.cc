@@ -308,6 +308,13 @@ model::Observation ForkBackend::Step(Proc& p, const model::Op& op, int64_t step_
 }
 
 model::Observation ForkBackend::PowerLoss(const model::Op& op) {
+  // Every SIGKILL first, then the reaps: one wait for all instead of one
+  // each (nothing of a killed worker runs after its signal; the files are
+  // rewritten only once all are reaped).
+  for (int i = 0; i < active_; ++i) {
+    Proc& p = procs_[i];
+    if (p.pid > 0) p.launcher->KillWithoutWaiting(i, p.pid);
+  }
   for (int i = 0; i < active_; ++i) {
     if (Reap(procs_[i]) == Launcher::kWorkerLost) {
       Fail("worker " + std::to_string(i + 1) + " (" + std::string(procs_[i].launcher->name()) +

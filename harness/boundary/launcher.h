@@ -64,6 +64,13 @@ class Launcher {
   static constexpr int kWorkerLost = -1;
   virtual int Kill(int slot, pid_t id) = 0;
 
+  // Sends worker `id` of `slot` its SIGKILL without waiting for it, where
+  // the coordinator can (a power loss signals every worker first and then
+  // reaps each with Kill, so they die together instead of one wait each).
+  // Kill must still follow; it returns the same status either way. Default:
+  // nothing (Kill does all of it).
+  virtual void KillWithoutWaiting(int slot, pid_t id) {}
+
   // A power loss: every worker is already dead. Launchers whose sandboxes
   // hold state a real power loss would wipe (sshfs: mounts with their
   // caches) drop them; they restart at the next Spawn. Idempotent.
