@@ -225,6 +225,11 @@ std::string ForkBackend::Begin(const model::Schedule& s, const std::string& db_p
   track_durability_ = model::HasOp(s, model::OpKind::kPowerLoss);
   if (procs_.size() < s.workers.size()) procs_.resize(s.workers.size());
   if (std::string error = Place(s, db_path); !error.empty()) return error;
+  // Sandboxes that must start (the first schedule, a new SQLite build) start
+  // together; each worker's Reset below then waits for its own.
+  for (int i = 0; i < active_; ++i) {
+    if (procs_[i].pid < 0) procs_[i].launcher->Prepare(i, db_path_, procs_[i].sqlite);
+  }
   for (int i = 0; i < active_; ++i) {
     procs_[i].arm.reset();
     if (std::string error = ResetWorker(i); !error.empty()) return error;

@@ -51,6 +51,12 @@ class Launcher {
   virtual std::string Spawn(int slot, const std::string& host_db_path, const std::string& sqlite,
                             pid_t* id, int* fd) = 0;
 
+  // Begins whatever Spawn(slot, ...) will wait for, without waiting
+  // (sandboxed launchers: starting the slot's sandbox), so that the start-ups
+  // of several slots overlap. Spawn still follows and reports any failure.
+  // Default: nothing.
+  virtual void Prepare(int slot, const std::string& host_db_path, const std::string& sqlite) {}
+
   // Whether a worker of `slot` spawned earlier can reach `host_db_path`
   // (else the backend replaces it).
   virtual bool Reaches(int slot, const std::string& host_db_path) const { return true; }
