@@ -335,6 +335,9 @@ model::Observation ForkBackend::PowerLoss(const model::Op& op) {
     Fail("power loss: " + e);  // rewriting the files is harvey's job
     return model::Observation{.rc = model::rc::kError};
   }
+  // Sandboxes the power cycle stopped (sshfs machines, oci-file containers)
+  // start together, on the rewritten files.
+  for (int i = 0; i < active_; ++i) procs_[i].launcher->Prepare(i, db_path_, procs_[i].sqlite);
   for (int i = 0; i < active_; ++i) {
     ResetFailure how = ResetFailure::kNone;
     if (std::string e = ResetWorker(i, nullptr, false, &how); !e.empty()) {
