@@ -225,6 +225,11 @@ std::string ForkBackend::Begin(const model::Schedule& s, const std::string& db_p
   track_durability_ = model::HasOp(s, model::OpKind::kPowerLoss);
   if (procs_.size() < s.workers.size()) procs_.resize(s.workers.size());
   if (std::string error = Place(s, db_path); !error.empty()) return error;
+  // Sandboxes that must start (the first schedule, a new SQLite build) start
+  // together; each worker's Reset below then waits for its own.
+  for (int i = 0; i < active_; ++i) {
+    if (procs_[i].pid < 0) procs_[i].launcher->Prepare(i, db_path_, procs_[i].sqlite);
+  }
   for (int i = 0; i < active_; ++i) {
     procs_[i].arm.reset();
     if (std::string error = ResetWorker(i); !error.empty()) return error;
@@ -308,6 +313,13 @@ model::Observation ForkBackend::Step(Proc& p, const model::Op& op, int64_t step_
 }
 
 model::Observation ForkBackend::PowerLoss(const model::Op& op) {
+  // Every SIGKILL first, then the reaps: one wait for all instead of one
+  // each (nothing of a killed worker runs after its signal; the files are
+  // rewritten only once all are reaped).
+  for (int i = 0; i < active_; ++i) {
+    Proc& p = procs_[i];
+    if (p.pid > 0) p.launcher->KillWithoutWaiting(i, p.pid);
+  }
   for (int i = 0; i < active_; ++i) {
     if (Reap(procs_[i]) == Launcher::kWorkerLost) {
       Fail("worker " + std::to_string(i + 1) + " (" + std::string(procs_[i].launcher->name()) +
@@ -323,6 +335,9 @@ model::Observation ForkBackend::PowerLoss(const model::Op& op) {
     Fail("power loss: " + e);  // rewriting the files is harvey's job
     return model::Observation{.rc = model::rc::kError};
   }
+  // Sandboxes the power cycle stopped (sshfs machines, oci-file containers)
+  // start together, on the rewritten files.
+  for (int i = 0; i < active_; ++i) procs_[i].launcher->Prepare(i, db_path_, procs_[i].sqlite);
   for (int i = 0; i < active_; ++i) {
     ResetFailure how = ResetFailure::kNone;
     if (std::string e = ResetWorker(i, nullptr, false, &how); !e.empty()) {

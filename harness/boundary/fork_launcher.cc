@@ -62,6 +62,9 @@ class ForkLauncher : public Launcher {
   }
 
   int Kill(int slot, pid_t id) override { return KillAndReap(id); }
+  void KillWithoutWaiting(int slot, pid_t id) override {
+    if (id > 0) ::kill(id, SIGKILL);
+  }
 
   std::string WorkerPath(int slot, const std::string& host_db_path) const override {
     return host_db_path;

@@ -51,6 +51,12 @@ class Launcher {
   virtual std::string Spawn(int slot, const std::string& host_db_path, const std::string& sqlite,
                             pid_t* id, int* fd) = 0;
 
+  // Begins whatever Spawn(slot, ...) will wait for, without waiting
+  // (sandboxed launchers: starting the slot's sandbox), so that the start-ups
+  // of several slots overlap. Spawn still follows and reports any failure.
+  // Default: nothing.
+  virtual void Prepare(int slot, const std::string& host_db_path, const std::string& sqlite) {}
+
   // Whether a worker of `slot` spawned earlier can reach `host_db_path`
   // (else the backend replaces it).
   virtual bool Reaches(int slot, const std::string& host_db_path) const { return true; }
@@ -63,6 +69,13 @@ class Launcher {
   // a harness failure; the whole sandbox is then torn down).
   static constexpr int kWorkerLost = -1;
   virtual int Kill(int slot, pid_t id) = 0;
+
+  // Sends worker `id` of `slot` its SIGKILL without waiting for it, where
+  // the coordinator can (a power loss signals every worker first and then
+  // reaps each with Kill, so they die together instead of one wait each).
+  // Kill must still follow; it returns the same status either way. Default:
+  // nothing (Kill does all of it).
+  virtual void KillWithoutWaiting(int slot, pid_t id) {}
 
   // A power loss: every worker is already dead. Launchers whose sandboxes
   // hold state a real power loss would wipe (sshfs: mounts with their

@@ -31,6 +31,13 @@ SandboxLauncher::SandboxLauncher(std::unique_ptr<ScratchDir> scratch) : scratch_
 
 SandboxLauncher::~SandboxLauncher() { StopAll(); }
 
+void SandboxLauncher::StopAll() {
+  for (auto& [slot, sb] : sandboxes_) {
+    if (sb && sb->host) sb->host->Close();
+  }
+  sandboxes_.clear();
+}
+
 std::string SandboxLauncher::SandboxDir(const std::string& host_db_path) const {
   return fs::path(host_db_path).parent_path().string();
 }
@@ -41,32 +48,43 @@ bool SandboxLauncher::Reaches(int slot, const std::string& host_db_path) const {
          it->second->host_db_dir == SandboxDir(host_db_path);
 }
 
-std::string SandboxLauncher::Spawn(int slot, const std::string& host_db_path, const std::string& sqlite,
-                                   pid_t* id, int* fd) {
+std::string SandboxLauncher::StartSandbox(int slot, const std::string& host_db_path,
+                                          const std::string& sqlite) {
   const std::string host_db_dir = SandboxDir(host_db_path);
   // The sandbox's host runs the slot's SQLite build; its workers are forks of it.
   const std::string binary = SqliteBinary(sqlite);
   if (binary.empty()) return SqliteNotBuiltMessage(sqlite);
   std::unique_ptr<Sandbox>& sb = sandboxes_[slot];
   if (sb && (sb->host_db_dir != host_db_dir || sb->binary != binary || !sb->host->ok())) sb.reset();
-  if (!sb) {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-      return std::string("socketpair: ") + std::strerror(errno);
-    }
-    sb = std::make_unique<Sandbox>();
-    sb->host_db_dir = host_db_dir;
-    sb->binary = binary;
-    sb->host = std::make_unique<HostClient>(sv[0]);
-    std::string error = Start(slot, host_db_dir, sv[1], sb.get());
-    ::close(sv[1]);
-    if (error.empty()) error = sb->host->WaitReady(30000);
-    if (!error.empty()) {
-      sb.reset();
-      return std::string(name()) + " worker " + std::to_string(slot) + ": " + error;
-    }
+  if (sb) return "";
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    return std::string("socketpair: ") + std::strerror(errno);
   }
-  std::string error = sb->host->Spawn(id, fd);
+  sb = std::make_unique<Sandbox>();
+  sb->host_db_dir = host_db_dir;
+  sb->binary = binary;
+  sb->host = std::make_unique<HostClient>(sv[0]);
+  const std::string error = Start(slot, host_db_dir, sv[1], sb.get());
+  ::close(sv[1]);
+  if (!error.empty()) sb.reset();
+  return error;
+}
+
+void SandboxLauncher::Prepare(int slot, const std::string& host_db_path, const std::string& sqlite) {
+  StartSandbox(slot, host_db_path, sqlite);  // a failure is Spawn's to report (it starts again)
+}
+
+std::string SandboxLauncher::Spawn(int slot, const std::string& host_db_path, const std::string& sqlite,
+                                   pid_t* id, int* fd) {
+  if (SqliteBinary(sqlite).empty()) return SqliteNotBuiltMessage(sqlite);
+  std::string error = StartSandbox(slot, host_db_path, sqlite);
+  std::unique_ptr<Sandbox>& sb = sandboxes_[slot];
+  if (error.empty() && !sb->ready) {
+    error = sb->host->WaitReady(30000);
+    sb->ready = error.empty();
+  }
+  if (error.empty()) error = sb->host->Spawn(id, fd);
   if (!error.empty()) {
     sb.reset();
     return std::string(name()) + " worker " + std::to_string(slot) + ": " + error;

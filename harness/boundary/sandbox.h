@@ -30,6 +30,7 @@ struct Sandbox {
   std::string host_db_dir;          // what it was started for
   std::string binary;               // the harvey executable its host runs (its SQLite)
   std::unique_ptr<HostClient> host;
+  bool ready = false;               // its host said Ready
   pid_t root_pid = -1;              // bwrap / runc run / unshare
   std::vector<pid_t> helpers;       // e.g. the ssh client carrying sshfs
   std::function<void()> cleanup;
@@ -43,6 +44,8 @@ class SandboxLauncher : public Launcher {
   ~SandboxLauncher() override;
   std::string Spawn(int slot, const std::string& host_db_path, const std::string& sqlite, pid_t* id,
                     int* fd) override;
+  // Starts the slot's sandbox (if it needs one) without waiting for Ready.
+  void Prepare(int slot, const std::string& host_db_path, const std::string& sqlite) override;
   bool Reaches(int slot, const std::string& host_db_path) const override;
   int Kill(int slot, pid_t id) override;
 
@@ -61,9 +64,19 @@ class SandboxLauncher : public Launcher {
 
   const std::string& scratch() const { return scratch_->path(); }
 
+ private:
+  // The slot's sandbox for `host_db_path` and `sqlite`: the running one, or
+  // a new one started (not yet Ready). Returns "" or one line.
+  std::string StartSandbox(int slot, const std::string& host_db_path, const std::string& sqlite);
+
+ protected:
+
   // Teardown of every sandbox (called by the destructor; subclasses that
   // own shared services, e.g. sshd, call it first in theirs).
-  void StopAll() { sandboxes_.clear(); }
+  // Every host's channel is closed before any sandbox is waited for, so
+  // the sandboxes shut down together (runc run deletes its container once
+  // its init exits) instead of one after another.
+  void StopAll();
 
  private:
   std::unique_ptr<ScratchDir> scratch_;

@@ -154,6 +154,7 @@ struct BenchArgs {
   bool json = false;
   std::string boundaries = "inproc,fork,ns,oci";
   std::string policies = "op,pct:3";
+  std::string crashes = "none,default";  // which crash mixes: none, default (harvey fuzz's)
   std::string scratch_parent;
 };
 int CmdBench(const BenchArgs& a);

@@ -4,6 +4,7 @@
 // yields/s and each one's ratio to the limit of the same crash mix.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -186,6 +187,19 @@ int CmdBench(const BenchArgs& a) {
       return kExitUsage;
     }
   }
+  std::vector<bool> mixes;  // false: no crashes, true: the default mix
+  for (const std::string& c : Split(a.crashes)) {
+    if (c != "none" && c != "default") {
+      std::fprintf(stderr, "harvey bench: --crashes: '%s' is not a crash mix (none, default)\n", c.c_str());
+      return kExitUsage;
+    }
+    const bool with = c == "default";
+    if (std::find(mixes.begin(), mixes.end(), with) == mixes.end()) mixes.push_back(with);
+  }
+  if (mixes.empty()) {
+    std::fprintf(stderr, "harvey bench: --crashes names no crash mix (none, default)\n");
+    return kExitUsage;
+  }
   for (const std::string& b : boundaries) {
     int code = 0;
     if (std::string e = CheckPlacement(b, nullptr, &code); code == kExitUsage) {
@@ -223,7 +237,7 @@ int CmdBench(const BenchArgs& a) {
       }
       at++;
     };
-    for (bool crashes : {false, true}) {
+    for (bool crashes : mixes) {
       Row limit{.crashes = crashes ? "default" : "none", .run = "limit", .policy = ""};
       std::fprintf(stderr, "harvey bench: round %d/%d, %s crashes: limit ...\n", round + 1, a.rounds,
                    limit.crashes.c_str());

@@ -191,6 +191,7 @@ int main(int argc, char** argv) {
   be->add_option("--workers", bench.workers, "Workers per schedule")->check(CLI::Range(1, 8));
   be->add_option("--boundaries", bench.boundaries, "Comma-separated boundaries");
   be->add_option("--policies", bench.policies, "Comma-separated policies (op, random, pct:D)");
+  be->add_option("--crashes", bench.crashes, "Comma-separated crash mixes: none, default (harvey fuzz's kills and power losses)");
   be->add_flag("--json", bench.json, "Print one JSON object on stdout");
   be->add_option("--scratch", bench.scratch_parent, "Parent of the scratch directory");
 
