@@ -64,13 +64,6 @@ class SandboxLauncher : public Launcher {
 
   const std::string& scratch() const { return scratch_->path(); }
 
- private:
-  // The slot's sandbox for `host_db_path` and `sqlite`: the running one, or
-  // a new one started (not yet Ready). Returns "" or one line.
-  std::string StartSandbox(int slot, const std::string& host_db_path, const std::string& sqlite);
-
- protected:
-
   // Teardown of every sandbox (called by the destructor; subclasses that
   // own shared services, e.g. sshd, call it first in theirs).
   // Every host's channel is closed before any sandbox is waited for, so
@@ -79,6 +72,10 @@ class SandboxLauncher : public Launcher {
   void StopAll();
 
  private:
+  // The slot's sandbox for `host_db_path` and `sqlite`: the running one, or
+  // a new one started (not yet Ready). Returns "" or one line.
+  std::string StartSandbox(int slot, const std::string& host_db_path, const std::string& sqlite);
+
   std::unique_ptr<ScratchDir> scratch_;
   std::map<int, std::unique_ptr<Sandbox>> sandboxes_;
 };
