@@ -2,17 +2,26 @@
 // same bytes as drawn one byte at a time (traces must not change), and its
 // decoder still catches any changed byte; the bench's limit runs every step
 // of the campaign's schedules; resident sizes find a forked child; the
-// default scratch directory is in memory when /dev/shm is a tmpfs.
+// default scratch directory is in memory when /dev/shm is a tmpfs; the
+// fork launcher's spare workers are forked by Idle, handed out by Spawn
+// (skipped when dead) and gone with the launcher.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 
 #include "harness/coordinator/bench.h"
+#include "harness/boundary/launchers.h"
 #include "harness/coordinator/campaign.h"
 #include "harness/os/memory.h"
+#include "harness/os/process.h"
 #include "harness/os/scratch.h"
+#include "harness/worker/sqlite_build.h"
 #include "model/observation.h"
 #include "model/rng.h"
 #include "model/value.h"
@@ -108,6 +117,86 @@ TEST(Scratch, DefaultIsInMemoryWhenDevShmIsATmpfs) {
     EXPECT_NE(s.value()->where().find("(tmpfs)"), std::string::npos) << s.value()->where();
   }
   EXPECT_FALSE(std::filesystem::exists(path));  // removed with the object
+}
+
+// This process's live (not zombie) children, from /proc/*/stat.
+std::set<pid_t> LiveChildren() {
+  std::set<pid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f(e.path() / "stat");
+    std::string line;
+    if (!std::getline(f, line)) continue;
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = '?';
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == ::getpid() && state != 'Z') out.insert(static_cast<pid_t>(std::stol(name)));
+  }
+  return out;
+}
+
+// The one element of `after` not in `before`, or -1.
+pid_t NewOne(const std::set<pid_t>& before, const std::set<pid_t>& after) {
+  pid_t found = -1;
+  for (pid_t p : after) {
+    if (before.count(p)) continue;
+    if (found != -1) return -1;
+    found = p;
+  }
+  return found;
+}
+
+TEST(ForkSpares, IdleForksASpareThatSpawnHandsOut) {
+  auto launcher = harness::MakeForkLauncher();
+  const std::string sqlite = harness::BuildSqliteName();
+  pid_t first = -1, second = -1;
+  int fd1 = -1, fd2 = -1;
+  ASSERT_EQ(launcher->Spawn(0, "/nonexistent/harvey.db", sqlite, &first, &fd1), "");
+  const std::set<pid_t> before = LiveChildren();
+  launcher->Idle();
+  const pid_t spare = NewOne(before, LiveChildren());
+  ASSERT_GT(spare, 0) << "Idle forked no spare (or more than one)";
+  launcher->Idle();  // one slot so far: one spare is enough
+  EXPECT_EQ(LiveChildren().size(), before.size() + 1);
+  ASSERT_EQ(launcher->Spawn(0, "/nonexistent/harvey.db", sqlite, &second, &fd2), "");
+  EXPECT_EQ(second, spare);
+  EXPECT_EQ(LiveChildren().size(), before.size() + 1);  // handed out, not forked anew
+  for (pid_t p : {first, second}) EXPECT_TRUE(WIFSIGNALED(launcher->Kill(0, p)));
+  ::close(fd1);
+  ::close(fd2);
+}
+
+TEST(ForkSpares, ADeadSpareIsSkippedAndSparesGoWithTheLauncher) {
+  auto launcher = harness::MakeForkLauncher();
+  const std::string sqlite = harness::BuildSqliteName();
+  pid_t worker = -1;
+  int fd = -1;
+  ASSERT_EQ(launcher->Spawn(1, "/nonexistent/harvey.db", sqlite, &worker, &fd), "");  // slot 1: two spares
+  std::set<pid_t> before = LiveChildren();
+  launcher->Idle();
+  const pid_t dead = NewOne(before, LiveChildren());
+  ASSERT_GT(dead, 0);
+  ::kill(dead, SIGKILL);  // e.g. the OOM killer, while it waits for its Reset
+  while (LiveChildren().count(dead)) ::usleep(1000);
+  pid_t next = -1;
+  int next_fd = -1;
+  ASSERT_EQ(launcher->Spawn(0, "/nonexistent/harvey.db", sqlite, &next, &next_fd), "");
+  EXPECT_NE(next, dead);
+  EXPECT_EQ(::kill(next, 0), 0) << "Spawn handed out a dead process";
+  before = LiveChildren();
+  launcher->Idle();
+  const pid_t spare = NewOne(before, LiveChildren());
+  ASSERT_GT(spare, 0);
+  for (pid_t p : {worker, next}) launcher->Kill(0, p);
+  ::close(fd);
+  ::close(next_fd);
+  launcher.reset();
+  EXPECT_EQ(::kill(spare, 0), -1) << "the spare outlived its launcher";  // reaped: no such process
+  EXPECT_EQ(::kill(dead, 0), -1);
 }
 
 }  // namespace

@@ -72,6 +72,16 @@ pid_t ForkBackend::pid(int worker) const {
   return worker < static_cast<int>(procs_.size()) ? procs_[worker].pid : -1;
 }
 
+void ForkBackend::Idle() {
+  for (int i = 0; i < active_; ++i) {
+    if (procs_[i].launcher && std::find_if(procs_.begin(), procs_.begin() + i, [&](const Proc& q) {
+          return q.launcher == procs_[i].launcher;
+        }) == procs_.begin() + i) {
+      procs_[i].launcher->Idle();
+    }
+  }
+}
+
 std::string ForkBackend::Spawn(Proc& p) {
   // The launcher (harness/boundary/launcher.h) forks, or starts the worker in its
   // slot's namespace / container / sshfs machine.
@@ -182,7 +192,9 @@ std::string ForkBackend::ResetWorker(int i, int* open_rc, bool closed, ResetFail
   e.I64(i).U64(track_durability_ ? 1 : 0).U64(closed ? 2 : open_rc ? 1 : 0);
   std::optional<Decoder> reply;
   bool silent = false;
-  if (!SendMsg(p.fd, e) || !(reply = RecvWithin(p, StepLimitMs(), &silent))) {
+  const bool sent = SendMsg(p.fd, e);
+  if (sent) Idle();
+  if (!sent || !(reply = RecvWithin(p, StepLimitMs(), &silent))) {
     if (!silent) {
       const model::Observation o = Died(p, "died while opening its connection (Reset)");
       // A crash inside SQLite's open is SQLite's; anything else is harvey's.
@@ -277,6 +289,7 @@ model::Observation ForkBackend::Step(Proc& p, const model::Op& op, int64_t step_
   Put(e, op);
   e.U64(pause_mask | arm_bit);
   if (!SendMsg(p.fd, e)) return Died(p, "was gone before its op was sent");
+  Idle();
   while (true) {
     bool silent = false;
     std::optional<Decoder> m = RecvWithin(p, StepLimitMs(), &silent);
@@ -316,17 +329,37 @@ model::Observation ForkBackend::PowerLoss(const model::Op& op) {
   // Every SIGKILL first, then the reaps: one wait for all instead of one
   // each (nothing of a killed worker runs after its signal; the files are
   // rewritten only once all are reaped).
+  //
+  // Where every launcher's kill is immediate (Launcher::KillIsImmediate), the
+  // reaps wait until the end: the dead workers' exits (unmapping, closing,
+  // releasing locks on the old inodes) proceed on another core while the
+  // files are rewritten into new inodes and new workers open them.
+  bool reap_later = true;
   for (int i = 0; i < active_; ++i) {
     Proc& p = procs_[i];
     if (p.pid > 0) p.launcher->KillWithoutWaiting(i, p.pid);
+    if (p.pid > 0 && !p.launcher->KillIsImmediate()) reap_later = false;
   }
+  std::vector<std::pair<int, pid_t>> dying;  // (slot, pid) reaped at the end
   for (int i = 0; i < active_; ++i) {
-    if (Reap(procs_[i]) == Launcher::kWorkerLost) {
-      Fail("worker " + std::to_string(i + 1) + " (" + std::string(procs_[i].launcher->name()) +
+    Proc& p = procs_[i];
+    if (reap_later && p.pid > 0) {
+      dying.emplace_back(i, p.pid);
+      p.pid = -1;  // Reap below then only closes its socket
+    }
+    if (Reap(p) == Launcher::kWorkerLost) {
+      Fail("worker " + std::to_string(i + 1) + " (" + std::string(p.launcher->name()) +
            "): " + DescribeEnd(Launcher::kWorkerLost));
     }
-    procs_[i].killed = true;
+    p.killed = true;
   }
+  struct ReapAtEnd {
+    ForkBackend* b;
+    std::vector<std::pair<int, pid_t>>& dying;
+    ~ReapAtEnd() {
+      for (auto [slot, pid] : dying) b->procs_[slot].launcher->Kill(slot, pid);
+    }
+  } reap_at_end{this, dying};
   // Every machine loses power too (sshfs: the mounts and their caches).
   for (int i = 0; i < active_; ++i) {
     if (procs_[i].launcher) procs_[i].launcher->PowerCycle();
@@ -427,6 +460,7 @@ Slice ForkBackend::StartOp(int worker, const model::Op& op, int64_t step_index) 
   if (!SendMsg(p.fd, e)) {
     return Slice{.finished = true, .event = {}, .result = Died(p, "was gone before its op was sent"), .error = {}};
   }
+  Idle();
   return AwaitSlice(p);
 }
 

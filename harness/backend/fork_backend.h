@@ -71,6 +71,10 @@ class ForkBackend : public Backend {
     SqliteBuild build;             // what its process reported at Reset
   };
   std::string Spawn(Proc& p);
+  // Lets each launcher in use do its background work (Launcher::Idle);
+  // called right after a request is sent to a worker, before its reply is
+  // awaited.
+  void Idle();
   // SIGKILL (if alive), wait, close. Returns the worker's wait status as
   // the launcher reaped it (Launcher::Kill), or Launcher::kWorkerLost.
   int Reap(Proc& p);

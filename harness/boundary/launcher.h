@@ -77,6 +77,21 @@ class Launcher {
   // nothing (Kill does all of it).
   virtual void KillWithoutWaiting(int slot, pid_t id) {}
 
+  // Called while a worker is busy (the coordinator has sent it a request
+  // and is about to wait for the reply), so that a launcher can use the
+  // time: `fork` forks a spare worker, which a later Spawn hands out
+  // instead of forking while the coordinator waits. Must not touch the
+  // database. Default: nothing.
+  virtual void Idle() {}
+
+  // Whether, once KillWithoutWaiting has returned, nothing of that worker
+  // runs again in user space (fork: the coordinator queued the SIGKILL
+  // itself, and a worker only ever waits in a read of its socket when the
+  // coordinator acts). A power loss then rewrites the files (into new
+  // inodes) and starts new workers before reaping the old ones, whose
+  // exits proceed meanwhile. Default: false (reap first).
+  virtual bool KillIsImmediate() const { return false; }
+
   // A power loss: every worker is already dead. Launchers whose sandboxes
   // hold state a real power loss would wipe (sshfs: mounts with their
   // caches) drop them; they restart at the next Spawn. Idempotent.
