@@ -16,6 +16,7 @@
 #include <fstream>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "harness/os/process.h"
 #include "harness/worker/sqlite_build.h"
@@ -152,14 +153,42 @@ std::string MountSshfs(const HostOptions& o, pid_t* sshfs_pid) {
   return "sshfs did not mount " + o.sshfs_remote + " within 15 s";
 }
 
-[[noreturn]] void RunWorkerChild(int control_fd, int worker_fd, int other_fd, pid_t host) {
+[[noreturn]] void RunWorkerChild(int worker_fd, pid_t host) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != host) _exit(0);
-  ::close(control_fd);
-  if (other_fd >= 0) ::close(other_fd);
+  // Keep only our socket: the control channel, the spare's socket and
+  // every other descriptor of the host must not stay open in here.
+  if (worker_fd != 3 && ::dup2(worker_fd, 3) < 0) _exit(2);
+  ::close_range(4, ~0u, 0);
   std::signal(SIGINT, SIG_IGN);  // the coordinator handles ^C and reaps us
   std::signal(SIGHUP, SIG_IGN);
-  _exit(WorkerMain(worker_fd));
+  _exit(WorkerMain(3));
+}
+
+// A worker forked ahead of its Spawn request (it waits for its Reset and
+// touches nothing before: one forked earlier is the same as one forked
+// now). `fd` is the host's end of its socket, passed on at Spawn.
+struct Spare {
+  pid_t pid = -1;
+  int fd = -1;
+};
+
+// Forks a worker. Returns "" or what failed.
+std::string ForkWorker(Spare* out) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return std::string("socketpair: ") + std::strerror(errno);
+  }
+  const pid_t host = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) RunWorkerChild(sv[1], host);
+  ::close(sv[1]);
+  if (pid < 0) {
+    ::close(sv[0]);
+    return std::string("fork: ") + std::strerror(errno);
+  }
+  *out = Spare{pid, sv[0]};
+  return "";
 }
 
 void ReapAll(std::set<pid_t>& workers) {
@@ -185,29 +214,32 @@ int HostMain(int control_fd, const HostOptions& options) {
     }
     ::close(options.sshfs_fd);  // sshfs has it; workers must not inherit it
   }
-  std::set<pid_t> workers;
+  std::set<pid_t> workers;  // handed out, and the spare
   if (!SendHostMsg(control_fd, Make(HostMsgType::kReady))) return 0;
+  // One spare, forked right after each Spawn is answered, while the
+  // coordinator goes on: the next Spawn (a kill's replacement, a power
+  // loss's) then costs no fork.
+  Spare spare;
   HostMsg m;
   while (RecvHostMsg(control_fd, &m, nullptr, -1)) {
     if (m.type == HostMsgType::kSpawn) {
-      int sv[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        SendHostMsg(control_fd, Make(HostMsgType::kFailed, 0, std::string("socketpair: ") + std::strerror(errno)));
-        continue;
+      Spare w = std::exchange(spare, Spare{});
+      if (w.pid > 0 && ::waitpid(w.pid, nullptr, WNOHANG) != 0) {  // it died waiting
+        workers.erase(w.pid);
+        ::close(w.fd);
+        w = Spare{};
       }
-      const pid_t host = ::getpid();
-      const pid_t pid = ::fork();
-      if (pid == 0) RunWorkerChild(control_fd, sv[1], sv[0], host);
-      ::close(sv[1]);
-      if (pid < 0) {
-        ::close(sv[0]);
-        SendHostMsg(control_fd, Make(HostMsgType::kFailed, 0, std::string("fork: ") + std::strerror(errno)));
-        continue;
+      if (w.pid < 0) {
+        if (std::string e = ForkWorker(&w); !e.empty()) {
+          SendHostMsg(control_fd, Make(HostMsgType::kFailed, 0, e));
+          continue;
+        }
+        workers.insert(w.pid);
       }
-      workers.insert(pid);
-      const bool sent = SendHostMsg(control_fd, Make(HostMsgType::kSpawned, pid), sv[0]);
-      ::close(sv[0]);
+      const bool sent = SendHostMsg(control_fd, Make(HostMsgType::kSpawned, w.pid), w.fd);
+      ::close(w.fd);
       if (!sent) break;
+      if (ForkWorker(&spare).empty()) workers.insert(spare.pid);
     } else if (m.type == HostMsgType::kKill) {
       HostMsg killed = Make(HostMsgType::kKilled, m.pid);
       if (workers.erase(m.pid) > 0) killed.status = KillAndReap(m.pid);
@@ -216,6 +248,7 @@ int HostMain(int control_fd, const HostOptions& options) {
       break;
     }
   }
+  if (spare.fd >= 0) ::close(spare.fd);
   ReapAll(workers);
   if (sshfs_pid > 0) {
     ::umount2(options.sshfs_mount.c_str(), MNT_DETACH);

@@ -3,6 +3,9 @@
 // `harvey __host --fd 3`. It forks worker processes on request, so a worker
 // killed by a schedule (`kill`, power loss) is replaced at fork cost, not
 // at container start-up cost, and the replacement is in the same sandbox.
+// After answering a Spawn the host forks one spare worker (it touches
+// nothing before its Reset), which the next Spawn hands out: a replacement
+// then costs no fork while the coordinator waits.
 //
 // Control channel (SOCK_SEQPACKET, one message per datagram):
 //   host -> coordinator   Ready once set up (or Failed with one line)
