@@ -72,6 +72,11 @@ struct FuzzArgs {
   std::string junit;                 // "" = none; else JUnit XML here (harness/report/junit.h)
   bool reach = false;                // print the preemption points reached (coordinator/reach_report.h)
   std::string shard;                 // "K/N": run shard K (1-based) of N (CampaignSpec)
+  // --jobs N: N processes on disjoint shares of the campaign (harness/cli/fuzz_jobs.h)
+  int jobs = 1;
+  std::vector<std::string> command_line;  // the arguments after the executable (re-exec'd by --jobs)
+  std::string job;                   // hidden, in a job child: "J/N" (0-based)
+  int job_channel = -1;              // hidden, in a job child: the channel fd (harness/cli/jobs.h)
 };
 struct FuzzSite;  // harness/cli/fuzz_site.h: a campaign on agents (probe)
 int CmdFuzz(const FuzzArgs& a, FuzzSite* site = nullptr);

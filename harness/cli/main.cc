@@ -117,6 +117,14 @@ int main(int argc, char** argv) {
   auto* scnt = f->add_option("--shard-count", shard_count, "Number of shards, with --shard-index")->check(CLI::PositiveNumber);
   sidx->needs(scnt);
   scnt->needs(sidx);
+  f->add_option("--jobs", fuzz.jobs,
+                "Run the campaign as N processes at once (use every core: each job a disjoint share of the "
+                "same schedules; --count is split, --time applies to each; the lowest-index finding is "
+                "reported, as with --jobs 1)")
+      ->check(CLI::Range(1, 256));
+  // Internal: a --jobs child (harness/cli/jobs.h).
+  f->add_option("--job", fuzz.job)->group("");
+  f->add_option("--job-channel", fuzz.job_channel)->group("");
 
   AgentArgs agent;
   auto* ag = app.add_subcommand("agent", "Serve workers to one coordinator at a time (start it where your application runs)");
@@ -272,6 +280,7 @@ int main(int argc, char** argv) {
       }
       fuzz.shard = std::to_string(shard_index0 + 1) + "/" + std::to_string(shard_count);
     }
+    fuzz.command_line.assign(argv + 1, argv + argc);
     return CmdFuzz(fuzz);
   }
   return kExitUsage;

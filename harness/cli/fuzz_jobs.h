@@ -1,0 +1,34 @@
+// `harvey fuzz --jobs N` (N >= 2): the parent. It starts N job processes
+// (harness/cli/jobs.h), job j on JobSpec(spec, j, N) (a disjoint share of the
+// campaign; with --count C they run exactly the C schedules --jobs 1 runs),
+// sums their progress into one line, and prints one summary (and --json)
+// with the totals.
+//
+// Findings are deterministic: a job that finds a mismatch at campaign index
+// i asks before saving it; the parent lets every other job run on until it
+// has passed index i or found its own, stops it (SIGINT: its ordinary
+// teardown), and tells the job with the lowest index to save and shrink its
+// finding (its output appears as with --jobs 1) and every other finder to
+// drop its own (nothing written). So `--jobs N --count C` reports the same
+// schedule index and writes the same finding file as `--jobs 1 --count C`.
+// A harness error in any job stops every job (its message is the job's own;
+// exit 3 or 4); a ^C (or SIGTERM) is forwarded to every job.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "harness/cli/cli.h"
+#include "harness/coordinator/campaign.h"
+
+namespace harvey::harness {
+
+// `spec`: the whole campaign as --jobs 1 would run it. `where`: where the
+// jobs' scratch directories go, as printed. Returns the exit code.
+int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, const std::string& label,
+                const std::string& where);
+
+// The figures of a summary or progress line (cli_fuzz.cc).
+std::string FuzzRates(const CampaignResult& t);
+
+}  // namespace harvey::harness
