@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# harvey fuzz --jobs N (harness/cli/fuzz_jobs.h), one case per CTest test:
+#
+#   tests/scripts/fuzz-jobs.sh HARVEY finding|count|interrupt|kill|usage
+#
+# finding    a calibration defect found at campaign index X >= 3 by --jobs 1
+#            is reported by --jobs 2 and 3 at the same index, in the same
+#            finding file, byte for byte; --count X (the finding's index
+#            not in the budget) finds nothing with every --jobs and runs X
+#            schedules; --count X+1 finds it.
+# count      a clean --count 40 (and --shard 2/3 --count 40) runs exactly 40
+#            schedules with --jobs 2, and the same ones as --jobs 1: the
+#            totals of steps and crashes (each schedule's own) agree.
+# interrupt  SIGINT to the parent mid-campaign: exit 130 within 20 s, and no
+#            job, worker or scratch directory is left.
+# kill       SIGKILL to the parent: within 10 s every job and its workers are
+#            gone and the scratch parent is empty (the jobs tear down).
+# usage      --jobs with --junit or --reach: exit 2.
+set -u
+harvey=$1
+case=$2
+dir=$(mktemp -d /tmp/harvey-jobstest-XXXXXX)
+parent_pid=""
+finish() {
+  [ -n "$parent_pid" ] && kill -9 "$parent_pid" 2>/dev/null
+  rm -rf "$dir"
+}
+trap finish EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+field() {  # field FILE KEY: a top-level key of a --json line
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]))' "$1" "$2"
+}
+fuzz() {  # fuzz NAME ARGS...: runs harvey fuzz with --json into $dir/NAME.json, returns its code
+  local name=$1
+  shift
+  "$harvey" fuzz --boundary fork --scratch "$dir" --shrink-time 0 --json "$@" > "$dir/$name.json" 2> "$dir/$name.err"
+}
+
+case $case in
+finding)
+  # A seed whose first fsync-lies finding is at index >= 3 (not the first
+  # schedule of either job).
+  seed=""
+  for s in 2 1 3 4 5 6 7 8 9 10; do
+    fuzz one-$s --seed "$s" --count 60 --defect fsync-lies --out "$dir/out-one-$s"
+    code=$?
+    [ "$code" = 1 ] || continue
+    n=$(field "$dir/one-$s.json" schedules)  # the finding is the last: index n-1
+    if [ "$n" -ge 4 ]; then seed=$s; index=$((n - 1)); break; fi
+  done
+  [ -n "$seed" ] || fail "no seed in 1..10 finds fsync-lies at index >= 3 within 60 schedules"
+  ref=$(field "$dir/one-$seed.json" finding)
+  echo "--jobs 1: seed $seed, finding at index $index: $ref"
+  for j in 2 3; do
+    fuzz jobs$j --seed "$seed" --count 60 --defect fsync-lies --out "$dir/out-jobs$j" --jobs "$j"
+    code=$?
+    [ "$code" = 1 ] || { cat "$dir/jobs$j.err"; fail "--jobs $j exited $code, not 1"; }
+    got=$(field "$dir/jobs$j.json" finding)
+    [ "$(basename "$got")" = "$(basename "$ref")" ] || fail "--jobs $j saved $got, --jobs 1 $ref"
+    cmp "$got" "$ref" || fail "--jobs $j's finding file differs from --jobs 1's"
+    [ "$(field "$dir/jobs$j.json" schedule_index)" = "$index" ] || fail "--jobs $j reports another index"
+    [ "$(field "$dir/jobs$j.json" jobs)" = "$j" ] || fail "--jobs $j: json does not say $j jobs"
+    grep -q "seed $seed, $j jobs: .*FOUND A MISMATCH" "$dir/jobs$j.err" || fail "--jobs $j: no summary line"
+    [ "$(ls "$dir/out-jobs$j"/*.sched | wc -l)" = 1 ] || fail "--jobs $j saved more than one finding"
+  done
+  for j in 1 2 3; do
+    fuzz below$j --seed "$seed" --count "$index" --defect fsync-lies --out "$dir/out-below$j" --jobs "$j"
+    code=$?
+    [ "$code" = 0 ] || fail "--jobs $j --count $index (the finding not in it) exited $code"
+    [ "$(field "$dir/below$j.json" schedules)" = "$index" ] || fail "--jobs $j --count $index ran another number"
+    fuzz at$j --seed "$seed" --count $((index + 1)) --defect fsync-lies --out "$dir/out-at$j" --jobs "$j"
+    code=$?
+    [ "$code" = 1 ] || fail "--jobs $j --count $((index + 1)) exited $code, not 1"
+    [ "$(basename "$(field "$dir/at$j.json" finding)")" = "$(basename "$ref")" ] || fail "--jobs $j --count $((index + 1)): another finding"
+  done
+  echo "PASS: --jobs 2 and 3 report the finding at index $index as --jobs 1 does"
+  ;;
+count)
+  for shard in "" "--shard 2/3"; do
+    # shellcheck disable=SC2086
+    fuzz one --seed 7 --count 40 $shard
+    [ $? = 0 ] || fail "--jobs 1 $shard did not pass"
+    # shellcheck disable=SC2086
+    fuzz two --seed 7 --count 40 --jobs 2 $shard
+    [ $? = 0 ] || { cat "$dir/two.err"; fail "--jobs 2 $shard did not pass"; }
+    for k in schedules steps crashes; do
+      a=$(field "$dir/one.json" $k)
+      b=$(field "$dir/two.json" $k)
+      [ "$a" = "$b" ] || fail "$shard $k: --jobs 1 $a, --jobs 2 $b"
+    done
+    [ "$(field "$dir/two.json" schedules)" = 40 ] || fail "--jobs 2 $shard did not run 40 schedules"
+    echo "$shard: 40 schedules, steps $(field "$dir/two.json" steps), crashes $(field "$dir/two.json" crashes) either way"
+  done
+  echo "PASS: --jobs 2 runs the same 40 schedules as --jobs 1"
+  ;;
+interrupt | kill)
+  "$harvey" fuzz --boundary fork --seed 21 --time 120 --scratch "$dir" --out "$dir/out" --jobs 2 \
+    > "$dir/log" 2>&1 &
+  parent_pid=$!
+  jobs_pids=""
+  for _ in $(seq 300); do  # both jobs and their workers up
+    sleep 0.1
+    jobs_pids=$(pgrep -P "$parent_pid" -f -- "--job-channel" | tr '\n' ' ')
+    [ "$(echo $jobs_pids | wc -w)" = 2 ] && [ "$(ls -d "$dir"/harvey-* 2>/dev/null | wc -l)" = 3 ] && break
+  done
+  [ "$(echo $jobs_pids | wc -w)" = 2 ] || { cat "$dir/log"; fail "the two jobs did not start"; }
+  sleep 1
+  leftovers() {  # every job, every process a job started, every scratch directory
+    for p in $jobs_pids; do kill -0 "$p" 2>/dev/null && echo "job $p"; done
+    for p in $jobs_pids; do
+      grep -lsxz "HARVEY_COORDINATOR=$p" /proc/[0-9]*/environ 2>/dev/null | sed 's/^/process of job: /'
+    done
+    ls -d "$dir"/harvey-* 2>/dev/null | sed 's/^/directory /'
+  }
+  if [ "$case" = interrupt ]; then
+    kill -INT "$parent_pid"
+    for _ in $(seq 200); do kill -0 "$parent_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$parent_pid" 2>/dev/null && fail "still running 20 s after SIGINT"
+    wait "$parent_pid"
+    code=$?
+    parent_pid=""
+    [ "$code" = 130 ] || { cat "$dir/log"; fail "exit $code after SIGINT, not 130"; }
+    grep -q "2 jobs: .*interrupted" "$dir/log" || { cat "$dir/log"; fail "no interrupted summary"; }
+    left=$(leftovers)
+    [ -z "$left" ] || fail "left after SIGINT: $left"
+  else
+    kill -KILL "$parent_pid"
+    wait "$parent_pid" 2>/dev/null
+    parent_pid=""
+    left=x
+    for _ in $(seq 100); do
+      left=$(leftovers)
+      [ -z "$left" ] && break
+      sleep 0.1
+    done
+    [ -z "$left" ] || fail "left 10 s after SIGKILL: $left"
+  fi
+  sig=INT
+  [ "$case" = kill ] && sig=KILL
+  echo "PASS: nothing left after SIG$sig"
+  ;;
+usage)
+  for opt in "--junit $dir/j.xml" --reach; do
+    # shellcheck disable=SC2086
+    "$harvey" fuzz --seed 1 --count 2 --jobs 2 $opt 2> "$dir/err"
+    code=$?
+    [ "$code" = 2 ] || fail "--jobs 2 $opt exited $code, not 2"
+    grep -q -- "--jobs" "$dir/err" || fail "--jobs 2 $opt: the message does not name --jobs"
+  done
+  echo "PASS: --jobs with --junit or --reach is a usage error"
+  ;;
+*)
+  echo "unknown case $case"
+  exit 2
+  ;;
+esac
