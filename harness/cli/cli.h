@@ -161,6 +161,12 @@ struct BenchArgs {
   std::string policies = "op,pct:3";
   std::string crashes = "none,default";  // which crash mixes: none, default (harvey fuzz's)
   std::string scratch_parent;
+  // --jobs N: every row as N processes on disjoint shares of its schedules
+  // (harness/cli/bench_jobs.h); rates over the row's wall time.
+  int jobs = 1;
+  std::string job;          // hidden, in a job child: "J/N" (0-based)
+  int job_channel = -1;     // hidden, in a job child: the channel fd (harness/cli/jobs.h)
+  std::string job_row;      // hidden, in a job child: "limit" or "harvey" (the one row it runs)
 };
 int CmdBench(const BenchArgs& a);
 

@@ -202,6 +202,14 @@ int main(int argc, char** argv) {
   be->add_option("--crashes", bench.crashes, "Comma-separated crash mixes: none, default (harvey fuzz's kills and power losses)");
   be->add_flag("--json", bench.json, "Print one JSON object on stdout");
   be->add_option("--scratch", bench.scratch_parent, "Parent of the scratch directory");
+  be->add_option("--jobs", bench.jobs,
+                 "Run every row as N processes at once on disjoint shares of its schedules (use every core); "
+                 "its rates are the total over the row's wall time")
+      ->check(CLI::Range(1, 256));
+  // Internal: a --jobs child (harness/cli/jobs.h).
+  be->add_option("--job", bench.job)->group("");
+  be->add_option("--job-channel", bench.job_channel)->group("");
+  be->add_option("--job-row", bench.job_row)->group("");
 
   SelftestArgs selftest;
   auto* st = app.add_subcommand("selftest", "Prove detection power: every known way to break WAL must be caught");
