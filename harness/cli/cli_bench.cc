@@ -206,12 +206,12 @@ int CmdBench(const BenchArgs& a) {
   // A --jobs child runs one row (--job-row) and reports it to its parent.
   const JobChannel channel(a.job_channel);
   if (channel.active()) {
-    JobChildSetup();
     uint64_t job = 0, jobs = 1;
     if (std::string e = ParseJob(a.job, &job, &jobs); !e.empty() || (a.job_row != "limit" && a.job_row != "harvey")) {
       std::fprintf(stderr, "harvey bench: %s\n", e.empty() ? "--job-row: limit or harvey" : e.c_str());
       return kExitUsage;
     }
+    JobChildSetup(job);
   }
   const std::vector<std::string> boundaries = Split(a.boundaries);
   const std::vector<std::string> policies = Split(a.policies);

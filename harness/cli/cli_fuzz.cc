@@ -195,11 +195,11 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
   const JobChannel channel(site ? -1 : a.job_channel);
   uint64_t job = 0, jobs = 1;
   if (channel.active()) {
-    JobChildSetup();
     if (std::string e = ParseJob(a.job, &job, &jobs); !e.empty()) {
       std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
       return kExitUsage;
     }
+    JobChildSetup(job);
   }
   const bool parent_of_jobs = !site && !channel.active() && a.jobs > 1;
   if (parent_of_jobs && (!a.junit.empty() || a.reach)) {

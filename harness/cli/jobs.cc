@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "harness/cli/cli.h"
+#include "harness/os/cpu_pin.h"
 #include "harness/os/process.h"
 
 namespace harvey::harness {
@@ -121,7 +122,7 @@ std::string ParseJob(const std::string& text, uint64_t* job, uint64_t* jobs) {
   return "";
 }
 
-void JobChildSetup() {
+void JobChildSetup(uint64_t job) {
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   // The parent may have died before the line above: SpawnProcess marked us
   // with its pid.
@@ -130,6 +131,7 @@ void JobChildSetup() {
     std::fprintf(stderr, "harvey: the parent of this job is gone\n");
     std::exit(kExitHarness);
   }
+  PinJobToCpu(static_cast<int>(job));
 }
 
 void JobChannel::Send(const nlohmann::json& line) const {

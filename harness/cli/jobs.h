@@ -66,9 +66,10 @@ int ExitCodeOf(int status);
 // "J/N" (0-based J < N) from --job, or one line.
 std::string ParseJob(const std::string& text, uint64_t* job, uint64_t* jobs);
 
-// In a job child, first thing: SIGTERM (an interrupt: clean teardown) when
-// the parent dies; exits 4 if it is already gone.
-void JobChildSetup();
+// In job child `job`, first thing: SIGTERM (an interrupt: clean teardown)
+// when the parent dies (exits 4 if it is already gone); one CPU of its own
+// (PinJobToCpu, harness/os/cpu_pin.h).
+void JobChildSetup(uint64_t job);
 
 class JobChannel {
  public:
