@@ -79,8 +79,11 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
   }
 
   const auto start = std::chrono::steady_clock::now();
+  // The campaign's time ends when the lowest finding is told to save (its
+  // saving and shrinking are not campaign time, as with --jobs 1).
+  std::optional<double> ended;
   auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return ended ? *ended : std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   auto totals = [&] {
     CampaignResult t;
@@ -165,6 +168,7 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
         Job* best = error_seen ? nullptr : lowest_finder();
         if (best) {
           progress.Finish();
+          ended = elapsed();
           Answer(*best, true);
           decided = true;
         }
@@ -185,6 +189,7 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
         }
         if (all_resolved) {
           progress.Finish();
+          ended = elapsed();
           Answer(*best, true);
           decided = true;
           for (Job& j : jobs) Answer(j, false);
