@@ -36,7 +36,7 @@ struct Job {
 bool Running(const Job& j) { return j.p.fd >= 0; }
 
 void Stop(Job& j) {
-  if (j.stopped || j.p.exited) return;
+  if (j.stopped || j.p.exited || !j.result.is_null()) return;  // (a job that reported is ending)
   j.stopped = true;
   ::kill(j.p.pid, SIGINT);
 }
@@ -102,6 +102,7 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
   auto memory_due = start;
   bool forwarded = false;   // an interrupt reached us and every job
   bool error_seen = false;  // a job reported a harness error
+  const Job* failed = nullptr;  // the first such job (or one that ended without a report)
   bool decided = false;     // the lowest finding was told to save
   auto lowest_finder = [&]() -> Job* {
     Job* best = nullptr;
@@ -142,7 +143,10 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
           j.figures.crashes = U(j.result, "crashes");
           j.figures.yields = U(j.result, "yields");
           j.figures.overlapped = U(j.result, "overlapped_steps");
-          if (j.result.contains("harness_error") && !j.stopped && !forwarded) error_seen = true;
+          if (j.result.contains("harness_error") && !j.stopped && !forwarded) {
+            error_seen = true;
+            if (!failed) failed = &j;
+          }
         }
       }
     }
@@ -151,7 +155,10 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
         ReapJob(&j.p, 30000);
         // A job that ended without its report (crashed, or a usage error
         // it printed itself) ends the campaign.
-        if (j.result.is_null() && !j.stopped && !forwarded) error_seen = true;
+        if (j.result.is_null() && !j.stopped && !forwarded) {
+          error_seen = true;
+          if (!failed) failed = &j;
+        }
       }
     }
     if (Interrupted() && !forwarded) {
@@ -212,13 +219,8 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
   // The campaign's result: totals, and the job whose report stands for it.
   CampaignResult t = totals();
   const Job* winner = nullptr;  // saved the finding
-  const Job* failed = nullptr;  // the harness error (or the job that ended without a report)
   for (const Job& j : jobs) {
     if (j.saved) winner = &j;
-    if (!failed && !j.stopped && ((!j.result.is_null() && j.result.contains("harness_error")) ||
-                                  (j.result.is_null() && !forwarded))) {
-      failed = &j;
-    }
   }
   std::vector<SqliteBuild> builds;
   for (const Job& j : jobs) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # harvey fuzz --jobs N (harness/cli/fuzz_jobs.h), one case per CTest test:
 #
-#   tests/scripts/fuzz-jobs.sh HARVEY finding|count|interrupt|kill|usage
+#   tests/scripts/fuzz-jobs.sh HARVEY finding|count|interrupt|kill|harness-error|usage
 #
 # finding    a calibration defect found at campaign index X >= 3 by --jobs 1
 #            is reported by --jobs 2 and 3 at the same index, in the same
@@ -15,6 +15,8 @@
 #            job, worker or scratch directory is left.
 # kill       SIGKILL to the parent: within 10 s every job and its workers are
 #            gone and the scratch parent is empty (the jobs tear down).
+# harness-error  a hung worker in one job: exit 4, the job's message and a
+#            harness-error summary, no finding, nothing left.
 # usage      --jobs with --junit or --reach: exit 2.
 set -u
 harvey=$1
@@ -138,6 +140,36 @@ interrupt | kill)
   sig=INT
   [ "$case" = kill ] && sig=KILL
   echo "PASS: nothing left after SIG$sig"
+  ;;
+harness-error)
+  # A worker of one job hangs (SIGSTOP) past HARVEY_WORKER_LIMIT_MS: that job
+  # reports a harness error, the parent stops the other and exits 4, saying so.
+  HARVEY_WORKER_LIMIT_MS=1500 "$harvey" fuzz --boundary fork --seed 12 --time 120 --kills 0 --power-losses 0 \
+    --scratch "$dir" --out "$dir/out" --jobs 2 --json > "$dir/he.json" 2> "$dir/he.err" &
+  parent_pid=$!
+  worker=""
+  for _ in $(seq 300); do
+    sleep 0.1
+    job=$(pgrep -P "$parent_pid" -f -- "--job-channel" | head -1)
+    [ -n "$job" ] && worker=$(pgrep -P "$job" | head -1)
+    [ -n "$worker" ] && break
+  done
+  [ -n "$worker" ] || fail "no worker of a job appeared"
+  sleep 0.5
+  kill -STOP "$worker"
+  for _ in $(seq 600); do kill -0 "$parent_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$parent_pid" 2>/dev/null && fail "still running 60 s after a job's worker hung"
+  wait "$parent_pid"
+  code=$?
+  parent_pid=""
+  [ "$code" = 4 ] || { cat "$dir/he.err"; fail "exit $code, not 4"; }
+  grep -q "harness error, not a finding" "$dir/he.err" || fail "the job's message is not shown"
+  grep -q "2 jobs: .*STOPPED BY A HARNESS ERROR" "$dir/he.err" || fail "no harness-error summary"
+  [ "$(field "$dir/he.json" findings)" = 0 ] || fail "a harness error counted as a finding"
+  [ "$(field "$dir/he.json" harness_error)" != None ] || fail "--json has no harness_error"
+  kill -0 "$worker" 2>/dev/null && fail "the hung worker $worker was left behind"
+  ls -d "$dir"/harvey-* 2>/dev/null && fail "scratch directories left"
+  echo "PASS: a harness error in one job stops both, exit 4"
   ;;
 usage)
   for opt in "--junit $dir/j.xml" --reach; do
