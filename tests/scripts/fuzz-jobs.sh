@@ -75,7 +75,19 @@ finding)
     [ "$code" = 1 ] || fail "--jobs $j --count $((index + 1)) exited $code, not 1"
     [ "$(basename "$(field "$dir/at$j.json" finding)")" = "$(basename "$ref")" ] || fail "--jobs $j --count $((index + 1)): another finding"
   done
-  echo "PASS: --jobs 2 and 3 report the finding at index $index as --jobs 1 does"
+  # Every one of the first schedules fails under no-locking with seed 3: the
+  # 4 jobs each find one at once, in an order left to the scheduler; the
+  # lowest index (0) must be the one reported, and the only file saved.
+  fuzz nl1 --seed 3 --count 40 --defect no-locking --out "$dir/out-nl1"
+  [ $? = 1 ] || fail "no-locking seed 3: --jobs 1 found nothing"
+  ref=$(basename "$(field "$dir/nl1.json" finding)")
+  for r in 1 2 3 4 5; do
+    fuzz nl4 --seed 3 --count 40 --defect no-locking --out "$dir/out-nl4-$r" --jobs 4
+    [ $? = 1 ] || fail "no-locking seed 3 --jobs 4 found nothing"
+    [ "$(field "$dir/nl4.json" schedule_index)" = 0 ] || fail "run $r: --jobs 4 reported index $(field "$dir/nl4.json" schedule_index), not 0"
+    [ "$(ls "$dir/out-nl4-$r"/*.sched)" = "$dir/out-nl4-$r/$ref" ] || fail "run $r: --jobs 4 saved $(ls "$dir/out-nl4-$r"), not only $ref"
+  done
+  echo "PASS: --jobs 2 and 3 report the finding at index $index as --jobs 1 does; --jobs 4 with 4 findings at once the lowest, 5 of 5 runs"
   ;;
 count)
   for shard in "" "--shard 2/3"; do
