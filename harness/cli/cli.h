@@ -77,6 +77,7 @@ struct FuzzArgs {
   std::vector<std::string> command_line;  // the arguments after the executable (re-exec'd by --jobs)
   std::string job;                   // hidden, in a job child: "J/N" (0-based)
   int job_channel = -1;              // hidden, in a job child: the channel fd (harness/cli/jobs.h)
+  std::string job_reach_dir;         // hidden, in a job child with --reach: the parent's counter directory
 };
 struct FuzzSite;  // harness/cli/fuzz_site.h: a campaign on agents (probe)
 int CmdFuzz(const FuzzArgs& a, FuzzSite* site = nullptr);

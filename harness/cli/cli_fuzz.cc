@@ -202,9 +202,8 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     JobChildSetup(job);
   }
   const bool parent_of_jobs = !site && !channel.active() && a.jobs > 1;
-  if (parent_of_jobs && (!a.junit.empty() || a.reach)) {
-    std::fprintf(stderr, "harvey fuzz: --jobs cannot be combined with %s (run --jobs 1)\n",
-                 a.reach ? "--reach (its counters are per process)" : "--junit");
+  if (parent_of_jobs && !a.junit.empty()) {
+    std::fprintf(stderr, "harvey fuzz: --jobs cannot be combined with --junit (run --jobs 1)\n");
     return kExitUsage;
   }
   model::Policy policy;
@@ -230,7 +229,10 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
   }
   if (!channel.active() && !parent_of_jobs) std::fprintf(stderr, "harvey fuzz: scratch %s\n", scratch.value()->where().c_str());
   std::string reach_dir;  // --reach: every worker process's counters (harness/worker/reach.h)
-  if (a.reach) {
+  if (a.reach && channel.active() && !a.job_reach_dir.empty()) {
+    reach_dir = a.job_reach_dir;  // the parent's: it reports every job's counters
+    EnableReach(reach_dir, /*here=*/a.boundary == "inproc");
+  } else if (a.reach) {
     reach_dir = scratch.value()->path() + "/reach";
     if (::mkdir(reach_dir.c_str(), 0755) != 0) {
       std::fprintf(stderr, "harvey fuzz: cannot create %s\n", reach_dir.c_str());
@@ -240,7 +242,8 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
       std::fprintf(stderr, "harvey fuzz: --reach counts only workers that see %s (fork, inproc)\n",
                    reach_dir.c_str());
     }
-    EnableReach(reach_dir, /*here=*/a.boundary == "inproc");
+    // --jobs: the jobs record (into this directory), not this process.
+    if (!parent_of_jobs) EnableReach(reach_dir, /*here=*/a.boundary == "inproc");
   }
   std::string error;
   auto backend = site ? std::move(site->backend) : MakeBackend(a.boundary, &error);
@@ -291,7 +294,8 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     const std::string& w = scratch.value()->where();
     const std::string& path = scratch.value()->path();
     const std::string parent = path.substr(0, path.rfind('/'));
-    return RunFuzzJobs(a, seed, spec, label, parent + (w.rfind(" (") != std::string::npos ? w.substr(w.rfind(" (")) : ""));
+    return RunFuzzJobs(a, seed, spec, label, parent + (w.rfind(" (") != std::string::npos ? w.substr(w.rfind(" (")) : ""),
+                       reach_dir);
   }
   if (channel.active()) spec = JobSpec(spec, job, jobs);
   Progress progress;
@@ -377,7 +381,7 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     exit_code = kExitMismatch;
   }
   backend.reset();
-  if (a.reach) std::fputs(FormatReach(CollectReach(reach_dir)).c_str(), stderr);
+  if (a.reach && !channel.active()) std::fputs(FormatReach(CollectReach(reach_dir)).c_str(), stderr);
   const bool interrupted = t.interrupted || Interrupted();
   std::string verdict = !t.error.empty() ? "STOPPED BY A HARNESS ERROR (harvey's problem, not a finding)"
                        : t.mismatch     ? "FOUND A MISMATCH"

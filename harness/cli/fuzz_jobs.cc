@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/cli/jobs.h"
+#include "harness/coordinator/reach_report.h"
 #include "harness/os/interrupt.h"
 #include "harness/os/memory.h"
 #include "harness/report/progress.h"
@@ -53,7 +54,7 @@ uint64_t U(const nlohmann::json& j, const char* key) { return j.value(key, uint6
 }  // namespace
 
 int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, const std::string& label,
-                const std::string& where) {
+                const std::string& where, const std::string& reach_dir) {
   const uint64_t n = static_cast<uint64_t>(a.jobs);
   std::fprintf(stderr,
                "harvey fuzz: %llu jobs, each its own process, workers and scratch directory (in %s); together "
@@ -63,10 +64,14 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
   for (uint64_t j = 0; j < n; ++j) {
     const CampaignSpec js = JobSpec(spec, j, n);
     if (js.count && *js.count == 0) continue;  // --count below --jobs: nothing for this one
+    std::vector<std::string> extra = {"--seed", std::to_string(seed), "--job",
+                                      std::to_string(j) + "/" + std::to_string(n), "--job-channel", "3"};
+    if (!reach_dir.empty()) {
+      extra.push_back("--job-reach-dir");
+      extra.push_back(reach_dir);
+    }
     const std::vector<std::string> args =
-        JobArgs(a.command_line, {"--seed", "--job", "--job-channel"},
-                {"--seed", std::to_string(seed), "--job", std::to_string(j) + "/" + std::to_string(n),
-                 "--job-channel", "3"});
+        JobArgs(a.command_line, {"--seed", "--job", "--job-channel", "--job-reach-dir"}, extra);
     Result<JobProcess> p = StartJob(static_cast<int>(j), args);
     if (!p.ok()) {
       std::fprintf(stderr, "harvey fuzz: cannot start job %llu: %s\n", static_cast<unsigned long long>(j),
@@ -251,6 +256,7 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
     const int code = ExitCodeOf(winner->p.status);
     if (code == kExitHarness || code == kExitEnvironment) harness_failed = code;  // shrinking stopped
   }
+  if (!reach_dir.empty()) std::fputs(FormatReach(CollectReach(reach_dir)).c_str(), stderr);  // every job's
   const bool interrupted = Interrupted();
   std::string verdict = failed && exit_code != kExitUsage
                             ? "STOPPED BY A HARNESS ERROR (harvey's problem, not a finding)"

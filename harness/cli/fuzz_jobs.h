@@ -24,9 +24,12 @@
 namespace harvey::harness {
 
 // `spec`: the whole campaign as --jobs 1 would run it. `where`: where the
-// jobs' scratch directories go, as printed. Returns the exit code.
+// jobs' scratch directories go, as printed. `reach_dir` (--reach; else ""):
+// every job's worker processes count into it (one file each, by pid), and
+// the parent prints one reach table of them all after the jobs end.
+// Returns the exit code.
 int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, const std::string& label,
-                const std::string& where);
+                const std::string& where, const std::string& reach_dir);
 
 // The figures of a summary or progress line (cli_fuzz.cc).
 std::string FuzzRates(const CampaignResult& t);

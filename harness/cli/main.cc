@@ -120,11 +120,12 @@ int main(int argc, char** argv) {
   f->add_option("--jobs", fuzz.jobs,
                 "Run the campaign as N processes at once (use every core: each job a disjoint share of the "
                 "same schedules; --count is split, --time applies to each; the lowest-index finding is "
-                "reported, as with --jobs 1)")
+                "reported, as with --jobs 1; not with --junit)")
       ->check(CLI::Range(1, 256));
   // Internal: a --jobs child (harness/cli/jobs.h).
   f->add_option("--job", fuzz.job)->group("");
   f->add_option("--job-channel", fuzz.job_channel)->group("");
+  f->add_option("--job-reach-dir", fuzz.job_reach_dir)->group("");
 
   AgentArgs agent;
   auto* ag = app.add_subcommand("agent", "Serve workers to one coordinator at a time (start it where your application runs)");

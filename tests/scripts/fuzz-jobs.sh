@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # harvey fuzz --jobs N (harness/cli/fuzz_jobs.h), one case per CTest test:
 #
-#   tests/scripts/fuzz-jobs.sh HARVEY finding|count|interrupt|kill|harness-error|usage
+#   tests/scripts/fuzz-jobs.sh HARVEY finding|count|interrupt|kill|harness-error|reach|usage
 #
 # finding    a calibration defect found at campaign index X >= 3 by --jobs 1
 #            is reported by --jobs 2 and 3 at the same index, in the same
@@ -17,7 +17,8 @@
 #            gone and the scratch parent is empty (the jobs tear down).
 # harness-error  a hung worker in one job: exit 4, the job's message and a
 #            harness-error summary, no finding, nothing left.
-# usage      --jobs with --junit or --reach: exit 2.
+# reach      --reach --jobs 2: one table, the same points as --jobs 1.
+# usage      --jobs with --junit: exit 2.
 set -u
 harvey=$1
 case=$2
@@ -183,15 +184,26 @@ harness-error)
   ls -d "$dir"/harvey-* 2>/dev/null && fail "scratch directories left"
   echo "PASS: a harness error in one job stops both, exit 4"
   ;;
-usage)
-  for opt in "--junit $dir/j.xml" --reach; do
-    # shellcheck disable=SC2086
-    "$harvey" fuzz --seed 1 --count 2 --jobs 2 $opt 2> "$dir/err"
+reach)
+  # One reach table over every job's workers: the same points as --jobs 1.
+  for j in 1 2; do
+    "$harvey" fuzz --boundary fork --seed 3 --count 30 --reach --scratch "$dir" --jobs $j 2> "$dir/reach$j.err"
     code=$?
-    [ "$code" = 2 ] || fail "--jobs 2 $opt exited $code, not 2"
-    grep -q -- "--jobs" "$dir/err" || fail "--jobs 2 $opt: the message does not name --jobs"
+    [ "$code" = 0 ] || { cat "$dir/reach$j.err"; fail "--reach --jobs $j exited $code"; }
+    grep -q "preemption points hit" "$dir/reach$j.err" || fail "--jobs $j printed no reach table"
+    [ "$(grep -c "preemption points hit" "$dir/reach$j.err")" = 1 ] || fail "--jobs $j printed more than one reach table"
   done
-  echo "PASS: --jobs with --junit or --reach is a usage error"
+  points() { sed -n 's/.* \([0-9]*\) preemption points hit/\1/p' "$1"; sed -n '/by event kind/,/by calling/p' "$1"; }
+  [ "$(points "$dir/reach1.err")" = "$(points "$dir/reach2.err")" ] ||
+    fail "reach differs: $(diff <(points "$dir/reach1.err") <(points "$dir/reach2.err"))"
+  echo "PASS: --reach --jobs 2 counts the same $(points "$dir/reach2.err" | head -1) points as --jobs 1"
+  ;;
+usage)
+  "$harvey" fuzz --seed 1 --count 2 --jobs 2 --junit "$dir/j.xml" 2> "$dir/err"
+  code=$?
+  [ "$code" = 2 ] || fail "--jobs 2 --junit exited $code, not 2"
+  grep -q -- "--jobs" "$dir/err" || fail "--jobs 2 --junit: the message does not name --jobs"
+  echo "PASS: --jobs with --junit is a usage error"
   ;;
 *)
   echo "unknown case $case"
