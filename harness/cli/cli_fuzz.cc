@@ -156,25 +156,6 @@ void WriteFindingHtml(const std::string& sched_path, Backend& backend, const std
                story.run.verdict == Verdict::kPass ? " (its replay passed: the page says it did not reproduce)" : "");
 }
 
-// --junit: one testcase per batch of kJunitBatch schedules.
-constexpr uint64_t kJunitBatch = 100;
-
-struct JunitBatches {
-  JunitSuite suite;
-  uint64_t first = 0;     // first schedule of the open batch
-  double started_s = 0;   // campaign time at its start
-
-  JunitCase Batch(const std::string& boundary, uint64_t end, double now_s) {
-    JunitCase c;
-    c.name = "schedules " + std::to_string(first) + "-" + std::to_string(end - 1);
-    c.classname = "harvey.fuzz." + boundary;
-    c.time_s = now_s - started_s;
-    first = end;
-    started_s = now_s;
-    return c;
-  }
-};
-
 // "K/N" -> 0-based index and count. "" or one line.
 std::string ParseShard(const std::string& text, CampaignSpec* spec) {
   if (text.empty()) return "";
@@ -202,10 +183,6 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     JobChildSetup(job);
   }
   const bool parent_of_jobs = !site && !channel.active() && a.jobs > 1;
-  if (parent_of_jobs && !a.junit.empty()) {
-    std::fprintf(stderr, "harvey fuzz: --jobs cannot be combined with --junit (run --jobs 1)\n");
-    return kExitUsage;
-  }
   model::Policy policy;
   if (std::string e = model::ParsePolicy(a.policy, &policy); !e.empty()) {
     std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
@@ -294,7 +271,10 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     const std::string& w = scratch.value()->where();
     const std::string& path = scratch.value()->path();
     const std::string parent = path.substr(0, path.rfind('/'));
-    return RunFuzzJobs(a, seed, spec, label, parent + (w.rfind(" (") != std::string::npos ? w.substr(w.rfind(" (")) : ""),
+    JunitBatches junit;
+    junit.suite.name = CampaignCommand(a, seed, site);
+    junit.suite.timestamp = JunitTimestamp();
+    return RunFuzzJobs(a, seed, spec, label, junit, parent + (w.rfind(" (") != std::string::npos ? w.substr(w.rfind(" (")) : ""),
                        reach_dir);
   }
   if (channel.active()) spec = JobSpec(spec, job, jobs);
@@ -395,6 +375,7 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
                Rates(t).c_str(), verdict.c_str());
   std::fprintf(stderr, "memory at the end: %s\n", MemoryPhrase(memory).c_str());
   }
+  nlohmann::json junit_final;  // a job's failure/error testcase, for its parent
   if (!a.junit.empty()) {
     const uint64_t end = t.schedules + (t.error.empty() ? 0 : 1);  // the errored schedule did not count
     if (end > junit.first || t.mismatch || !t.error.empty()) {
@@ -418,8 +399,15 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
         c.text = c.message + "\nschedule saved: " + a.out_dir + "/harness-error-" + sseed + ".sched\n";
       }
       junit.suite.cases.push_back(c);
+      // A job: its parent writes the file; this case's verdict goes with its report.
+      if (c.kind != JunitCase::Kind::kPass) {
+        junit_final = {{"kind", c.kind == JunitCase::Kind::kFailure ? "failure" : "error"},
+                       {"message", c.message}, {"type", c.type}, {"text", c.text}};
+      }
     }
-    if (std::string e = WriteJunit(a.junit, {junit.suite}); !e.empty()) {
+    if (channel.active()) {
+      // (written by the parent)
+    } else if (std::string e = WriteJunit(a.junit, {junit.suite}); !e.empty()) {
       std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
       if (exit_code == kExitPass) exit_code = kExitEnvironment;
     }
@@ -460,6 +448,7 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     if (channel.active()) {
       if (t.schedule) j["schedule_index"] = t.schedule_index;
       j["missing"] = t.missing;
+      if (!junit_final.is_null()) j["junit"] = junit_final;
       channel.Send({{"t", "result"}, {"json", j}});
     } else {
       std::cout << j.dump() << "\n";

@@ -54,7 +54,7 @@ uint64_t U(const nlohmann::json& j, const char* key) { return j.value(key, uint6
 }  // namespace
 
 int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, const std::string& label,
-                const std::string& where, const std::string& reach_dir) {
+                JunitBatches junit, const std::string& where, const std::string& reach_dir) {
   const uint64_t n = static_cast<uint64_t>(a.jobs);
   std::fprintf(stderr,
                "harvey fuzz: %llu jobs, each its own process, workers and scratch directory (in %s); together "
@@ -212,6 +212,12 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
       memory = SelfAndDescendantsMemory();  // the last sample while the jobs ran
       memory_due = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
+    if (!a.junit.empty() && !decided) {
+      const CampaignResult now = totals();
+      while (now.schedules - junit.first >= kJunitBatch) {  // batches of exactly 100, as --jobs 1 cuts them
+        junit.suite.cases.push_back(junit.Batch(a.boundary, junit.first + kJunitBatch, now.elapsed_s));
+      }
+    }
     if (!decided) {
       progress.Update([&] {
         return "fuzz " + label + ", " + std::to_string(jobs.size()) + " jobs: " + FuzzRates(totals()) + "; " +
@@ -269,6 +275,31 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
                jobs.size(), FuzzRates(t).c_str(), verdict.c_str());
   std::fprintf(stderr, "memory (last sample while the jobs ran, every job and worker process): %s\n",
                MemoryPhrase(memory).c_str());
+  if (!a.junit.empty()) {
+    const Job* stands = winner ? winner : failed;  // its testcase is the campaign's verdict
+    const nlohmann::json verdict_case =
+        stands && !stands->result.is_null() ? stands->result.value("junit", nlohmann::json()) : nlohmann::json();
+    const uint64_t end = t.schedules + (failed && !winner ? 1 : 0);  // an errored schedule did not count
+    if (end > junit.first || stands) {
+      JunitCase c = junit.Batch(a.boundary, std::max(end, junit.first + 1), t.elapsed_s);
+      if (verdict_case.is_object()) {
+        c.kind = verdict_case.value("kind", "") == "failure" ? JunitCase::Kind::kFailure : JunitCase::Kind::kError;
+        c.message = verdict_case.value("message", "");
+        c.type = verdict_case.value("type", "");
+        c.text = verdict_case.value("text", "");
+      } else if (stands && !winner) {  // a job that ended without a report
+        c.kind = JunitCase::Kind::kError;
+        c.message = "harness error (harvey's problem, not a finding): " + error;
+        c.type = "harness-error";
+        c.text = c.message + "\n";
+      }
+      junit.suite.cases.push_back(c);
+    }
+    if (std::string e = WriteJunit(a.junit, {junit.suite}); !e.empty()) {
+      std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
+      if (exit_code == kExitPass) exit_code = kExitEnvironment;
+    }
+  }
   if (a.json) {
     nlohmann::json per_job = nlohmann::json::array();
     for (const Job& j : jobs) {

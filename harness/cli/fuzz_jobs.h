@@ -20,16 +20,39 @@
 
 #include "harness/cli/cli.h"
 #include "harness/coordinator/campaign.h"
+#include "harness/report/junit.h"
 
 namespace harvey::harness {
+
+// --junit: one testcase per batch of kJunitBatch schedules (counted, not
+// indices), and the last one fails with the finding or the harness error.
+constexpr uint64_t kJunitBatch = 100;
+
+struct JunitBatches {
+  JunitSuite suite;
+  uint64_t first = 0;     // first schedule of the open batch
+  double started_s = 0;   // campaign time at its start
+
+  JunitCase Batch(const std::string& boundary, uint64_t end, double now_s) {
+    JunitCase c;
+    c.name = "schedules " + std::to_string(first) + "-" + std::to_string(end - 1);
+    c.classname = "harvey.fuzz." + boundary;
+    c.time_s = now_s - started_s;
+    first = end;
+    started_s = now_s;
+    return c;
+  }
+};
 
 // `spec`: the whole campaign as --jobs 1 would run it. `where`: where the
 // jobs' scratch directories go, as printed. `reach_dir` (--reach; else ""):
 // every job's worker processes count into it (one file each, by pid), and
 // the parent prints one reach table of them all after the jobs end.
-// Returns the exit code.
+// --junit: `junit` (named, stamped) gets a testcase per kJunitBatch
+// schedules of the jobs' total, the last one carrying the failure or error
+// testcase of the job that stands for the campaign. Returns the exit code.
 int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, const std::string& label,
-                const std::string& where, const std::string& reach_dir);
+                JunitBatches junit, const std::string& where, const std::string& reach_dir);
 
 // The figures of a summary or progress line (cli_fuzz.cc).
 std::string FuzzRates(const CampaignResult& t);

@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   f->add_option("--jobs", fuzz.jobs,
                 "Run the campaign as N processes at once (use every core: each job a disjoint share of the "
                 "same schedules; --count is split, --time applies to each; the lowest-index finding is "
-                "reported, as with --jobs 1; not with --junit)")
+                "reported, as with --jobs 1)")
       ->check(CLI::Range(1, 256));
   // Internal: a --jobs child (harness/cli/jobs.h).
   f->add_option("--job", fuzz.job)->group("");

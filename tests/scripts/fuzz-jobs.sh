@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # harvey fuzz --jobs N (harness/cli/fuzz_jobs.h), one case per CTest test:
 #
-#   tests/scripts/fuzz-jobs.sh HARVEY finding|count|interrupt|kill|harness-error|reach|usage
+#   tests/scripts/fuzz-jobs.sh HARVEY finding|count|interrupt|kill|harness-error|reach|junit
 #
 # finding    a calibration defect found at campaign index X >= 3 by --jobs 1
 #            is reported by --jobs 2 and 3 at the same index, in the same
@@ -18,7 +18,9 @@
 # harness-error  a hung worker in one job: exit 4, the job's message and a
 #            harness-error summary, no finding, nothing left.
 # reach      --reach --jobs 2: one table, the same points as --jobs 1.
-# usage      --jobs with --junit: exit 2.
+# junit      --jobs 2 --junit: a testcase per 100 schedules of the total, the
+#            finding as the one <failure> with its replay line; valid against
+#            tests/junit-10.xsd (77 without xmllint).
 set -u
 harvey=$1
 case=$2
@@ -198,12 +200,22 @@ reach)
     fail "reach differs: $(diff <(points "$dir/reach1.err") <(points "$dir/reach2.err"))"
   echo "PASS: --reach --jobs 2 counts the same $(points "$dir/reach2.err" | head -1) points as --jobs 1"
   ;;
-usage)
-  "$harvey" fuzz --seed 1 --count 2 --jobs 2 --junit "$dir/j.xml" 2> "$dir/err"
-  code=$?
-  [ "$code" = 2 ] || fail "--jobs 2 --junit exited $code, not 2"
-  grep -q -- "--jobs" "$dir/err" || fail "--jobs 2 --junit: the message does not name --jobs"
-  echo "PASS: --jobs with --junit is a usage error"
+junit)
+  command -v xmllint > /dev/null || { echo "SKIP: xmllint is not installed (Debian libxml2-utils)"; exit 77; }
+  xsd=$(dirname "$0")/../junit-10.xsd
+  fuzz jclean --seed 1 --count 250 --jobs 2 --junit "$dir/clean.xml" --out "$dir/out-jclean"
+  [ $? = 0 ] || fail "--jobs 2 --junit (clean) did not pass"
+  xmllint --noout --schema "$xsd" "$dir/clean.xml" || fail "clean.xml does not validate"
+  [ "$(grep -c '<testcase ' "$dir/clean.xml")" = 3 ] || fail "want 3 testcases (100, 100, 50 schedules): $(cat "$dir/clean.xml")"
+  grep -q 'name="schedules 200-249"' "$dir/clean.xml" || fail "no last batch 200-249"
+  grep -q '<failure\|<error' "$dir/clean.xml" && fail "a clean run has a failure"
+  fuzz jfind --seed 2 --count 100 --defect fsync-lies --jobs 2 --junit "$dir/find.xml" --out "$dir/out-jfind"
+  [ $? = 1 ] || fail "--jobs 2 --junit (fsync-lies) did not find"
+  xmllint --noout --schema "$xsd" "$dir/find.xml" || fail "find.xml does not validate"
+  [ "$(grep -c '<failure ' "$dir/find.xml")" = 1 ] || fail "want one <failure>: $(cat "$dir/find.xml")"
+  grep -q 'type="step:power-loss:recovery"' "$dir/find.xml" || fail "the failure's type is not the finding's class"
+  grep -q "replay: harvey run $dir/out-jfind/finding-" "$dir/find.xml" || fail "the failure lacks the replay command"
+  echo "PASS: --jobs 2 --junit: batches over the jobs' total, the finding as the one failure, valid XML"
   ;;
 *)
   echo "unknown case $case"
