@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/coordinator/bench.h"
 #include "harness/coordinator/campaign.h"
+#include "harness/os/scratch.h"
 
 namespace harvey::harness {
 namespace {
@@ -55,6 +57,31 @@ TEST(CampaignJobs, ATimeBudgetGoesToEveryJobAndShardsStayDisjoint) {
   EXPECT_EQ(CampaignIndex(a, 0), 0u);
   EXPECT_EQ(CampaignIndex(b, 0), 1u);
   EXPECT_EQ(CampaignIndex(a, 1), 2u);
+}
+
+// `harvey bench --jobs`: the limit's jobs run their shares' schedules (not
+// each the first ones), so their steps add up to the whole run's.
+TEST(CampaignJobs, TheLimitRunsItsShareOfTheSchedules) {
+  auto scratch = ScratchDir::Create("");
+  ASSERT_TRUE(scratch.ok()) << scratch.error();
+  CampaignSpec spec;
+  spec.seed = 3;
+  spec.count = 7;
+  spec.gen = model::GenOptions{.workers = 3, .steps = 30};
+  uint64_t whole = 0, first_ones = 0;
+  for (uint64_t i = 0; i < 7; ++i) whole += CampaignSchedule(spec, i).steps.size();
+  BenchFigures sum;
+  for (uint64_t j = 0; j < 3; ++j) {
+    const CampaignSpec js = JobSpec(spec, j, 3);
+    for (uint64_t i = 0; i < js.count.value_or(0); ++i) first_ones += CampaignSchedule(spec, i).steps.size();
+    BenchFigures f;
+    ASSERT_EQ(RunLimit(js, scratch.value()->path(), &f), "");
+    sum.schedules += f.schedules;
+    sum.steps += f.steps;
+  }
+  EXPECT_EQ(sum.schedules, 7u);
+  EXPECT_EQ(sum.steps, whole);
+  ASSERT_NE(first_ones, whole);  // the check above can tell shares from each job's first schedules
 }
 
 }  // namespace
