@@ -193,18 +193,22 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
   const std::string where = site ? site->replay_flags : "--boundary " + a.boundary;
   const std::string label = site ? site->label : a.boundary;
   const uint64_t seed = a.seed.value_or(RandomSeed());
-  if (!channel.active()) std::fprintf(stderr, "harvey %s: seed %llu, %s %s%s%s%s%s%s%s\n", site ? "probe" : "fuzz", static_cast<unsigned long long>(seed),
-               site ? "workers on" : "boundary",
-               label.c_str(), a.defect == "none" ? "" : ", defect ", a.defect == "none" ? "" : a.defect.c_str(),
-               a.sqlite.empty() ? "" : ", sqlite ", a.sqlite.c_str(),
-               policy.kind == model::PolicyKind::kOp ? "" : ", policy ",
-               policy.kind == model::PolicyKind::kOp ? "" : a.policy.c_str());
+  if (!channel.active()) {  // (a job's parent printed it)
+    std::fprintf(stderr, "harvey %s: seed %llu, %s %s%s%s%s%s%s%s\n", site ? "probe" : "fuzz",
+                 static_cast<unsigned long long>(seed), site ? "workers on" : "boundary", label.c_str(),
+                 a.defect == "none" ? "" : ", defect ", a.defect == "none" ? "" : a.defect.c_str(),
+                 a.sqlite.empty() ? "" : ", sqlite ", a.sqlite.c_str(),
+                 policy.kind == model::PolicyKind::kOp ? "" : ", policy ",
+                 policy.kind == model::PolicyKind::kOp ? "" : a.policy.c_str());
+  }
   auto scratch = ScratchDir::Create(a.scratch_parent);
   if (!scratch.ok()) {
     std::fprintf(stderr, "harvey fuzz: %s\n", scratch.error().c_str());
     return kExitEnvironment;
   }
-  if (!channel.active() && !parent_of_jobs) std::fprintf(stderr, "harvey fuzz: scratch %s\n", scratch.value()->where().c_str());
+  if (!channel.active() && !parent_of_jobs) {  // (a job's parent says where the jobs' go)
+    std::fprintf(stderr, "harvey fuzz: scratch %s\n", scratch.value()->where().c_str());
+  }
   std::string reach_dir;  // --reach: every worker process's counters (harness/worker/reach.h)
   if (a.reach && channel.active() && !a.job_reach_dir.empty()) {
     reach_dir = a.job_reach_dir;  // the parent's: it reports every job's counters
@@ -274,8 +278,8 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     JunitBatches junit;
     junit.suite.name = CampaignCommand(a, seed, site);
     junit.suite.timestamp = JunitTimestamp();
-    return RunFuzzJobs(a, seed, spec, label, junit, parent + (w.rfind(" (") != std::string::npos ? w.substr(w.rfind(" (")) : ""),
-                       reach_dir);
+    const std::string tag = w.rfind(" (") != std::string::npos ? w.substr(w.rfind(" (")) : "";  // " (tmpfs)"
+    return RunFuzzJobs(a, seed, spec, label, junit, parent + tag, reach_dir);
   }
   if (channel.active()) spec = JobSpec(spec, job, jobs);
   Progress progress;
@@ -369,11 +373,11 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
   if (harness_failed) verdict += "; shrinking stopped by a harness error (harvey's problem)";
   if (interrupted) verdict += "; interrupted";
   if (!channel.active()) {  // a job's parent prints the campaign's summary
-  std::fputs(DescribeBuilds(t.sqlite, "").c_str(), stderr);
-  if (site) std::fputs(site->describe.c_str(), stderr);
-  std::fprintf(stderr, "%s %s seed %llu: %s: %s\n", site ? "probe" : "fuzz", label.c_str(), static_cast<unsigned long long>(seed),
-               Rates(t).c_str(), verdict.c_str());
-  std::fprintf(stderr, "memory at the end: %s\n", MemoryPhrase(memory).c_str());
+    std::fputs(DescribeBuilds(t.sqlite, "").c_str(), stderr);
+    if (site) std::fputs(site->describe.c_str(), stderr);
+    std::fprintf(stderr, "%s %s seed %llu: %s: %s\n", site ? "probe" : "fuzz", label.c_str(),
+                 static_cast<unsigned long long>(seed), Rates(t).c_str(), verdict.c_str());
+    std::fprintf(stderr, "memory at the end: %s\n", MemoryPhrase(memory).c_str());
   }
   nlohmann::json junit_final;  // a job's failure/error testcase, for its parent
   if (!a.junit.empty()) {
