@@ -72,6 +72,12 @@ struct FuzzArgs {
   std::string junit;                 // "" = none; else JUnit XML here (harness/report/junit.h)
   bool reach = false;                // print the preemption points reached (coordinator/reach_report.h)
   std::string shard;                 // "K/N": run shard K (1-based) of N (CampaignSpec)
+  // --jobs N: N processes on disjoint shares of the campaign (harness/cli/fuzz_jobs.h)
+  int jobs = 1;
+  std::vector<std::string> command_line;  // the arguments after the executable (re-exec'd by --jobs)
+  std::string job;                   // hidden, in a job child: "J/N" (0-based)
+  int job_channel = -1;              // hidden, in a job child: the channel fd (harness/cli/jobs.h)
+  std::string job_reach_dir;         // hidden, in a job child with --reach: the parent's counter directory
 };
 struct FuzzSite;  // harness/cli/fuzz_site.h: a campaign on agents (probe)
 int CmdFuzz(const FuzzArgs& a, FuzzSite* site = nullptr);
@@ -156,6 +162,12 @@ struct BenchArgs {
   std::string policies = "op,pct:3";
   std::string crashes = "none,default";  // which crash mixes: none, default (harvey fuzz's)
   std::string scratch_parent;
+  // --jobs N: every row as N processes on disjoint shares of its schedules
+  // (harness/cli/bench_jobs.h); rates over the row's wall time.
+  int jobs = 1;
+  std::string job;          // hidden, in a job child: "J/N" (0-based)
+  int job_channel = -1;     // hidden, in a job child: the channel fd (harness/cli/jobs.h)
+  std::string job_row;      // hidden, in a job child: "limit" or "harvey" (the one row it runs)
 };
 int CmdBench(const BenchArgs& a);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -14,7 +15,9 @@
 
 #include "harness/backend/backend.h"
 #include "harness/boundary/placements.h"
+#include "harness/cli/bench_jobs.h"
 #include "harness/cli/cli.h"
+#include "harness/cli/jobs.h"
 #include "harness/coordinator/bench.h"
 #include "harness/coordinator/campaign.h"
 #include "harness/os/interrupt.h"
@@ -64,6 +67,8 @@ CampaignSpec Spec(const BenchArgs& a, bool crashes, bool kill_inside_ops, bool p
   spec.crashes = model::CrashOptions{.kill_percent = crashes ? d.kill_percent : 0,
                                      .power_loss_percent = crashes && power_losses ? d.power_loss_percent : 0,
                                      .kill_inside_ops = kill_inside_ops};
+  uint64_t job = 0, jobs = 1;
+  if (!a.job.empty() && ParseJob(a.job, &job, &jobs).empty()) spec = JobSpec(spec, job, jobs);  // a --jobs child
   return spec;
 }
 
@@ -120,6 +125,11 @@ void PrintTable(const BenchArgs& a, const std::vector<Row>& rows, const std::str
   std::printf("harvey bench: seed %llu, %llu schedules of %d steps x %d workers per run, %d round%s, SQLite %s\n",
               static_cast<unsigned long long>(a.seed), static_cast<unsigned long long>(a.count), a.steps,
               a.workers, a.rounds, a.rounds == 1 ? "" : "s", ThisSqlite().version.c_str());
+  if (a.jobs > 1) {
+    std::printf("jobs: %d per row, at once, each on a disjoint share of the row's schedules; schedules/s = the "
+                "jobs' total / the row's wall time (earliest job's start to latest job's end); CPU summed\n",
+                a.jobs);
+  }
   std::printf("scratch %s\nload average (1/5/15 min) before %s, after %s; %ld cores\n", scratch.c_str(),
               load_before.c_str(), load_after.c_str(), ::sysconf(_SC_NPROCESSORS_ONLN));
   std::printf("%-8s %-14s %12s %10s %10s %8s %8s %11s %8s\n", "crashes", "run", "schedules/s", "steps/s",
@@ -139,6 +149,26 @@ void PrintTable(const BenchArgs& a, const std::vector<Row>& rows, const std::str
   }
 }
 
+nlohmann::json RowJson(const Row& r) {
+  return {{"crashes", r.crashes},
+          {"run", r.run},
+          {"policy", r.policy},
+          {"status", r.status},
+          {"reason", r.reason},
+          {"schedules", r.f.schedules},
+          {"steps", r.f.steps},
+          {"yields", r.f.yields},
+          {"elapsed_s", r.f.elapsed_s},
+          {"schedules_per_s", PerS(r.f.schedules, r.f.elapsed_s)},
+          {"steps_per_s", PerS(r.f.steps, r.f.elapsed_s)},
+          {"yields_per_s", PerS(r.f.yields, r.f.elapsed_s)},
+          {"ratio_schedules", r.ratio_schedules},
+          {"ratio_steps", r.ratio_steps},
+          {"cpu_s", r.f.cpu_s},
+          {"schedules_per_cpu_s", PerS(r.f.schedules, r.f.cpu_s)},
+          {"ratio_cpu", r.ratio_cpu}};
+}
+
 nlohmann::json Json(const BenchArgs& a, const std::vector<Row>& rows, const std::string& load_before,
                     const std::string& load_after, const std::string& scratch) {
   nlohmann::json out{{"seed", a.seed},
@@ -151,33 +181,38 @@ nlohmann::json Json(const BenchArgs& a, const std::vector<Row>& rows, const std:
                      {"load_before", load_before},
                      {"load_after", load_after},
                      {"cores", ::sysconf(_SC_NPROCESSORS_ONLN)}};
-  nlohmann::json list = nlohmann::json::array();
-  for (const Row& r : rows) {
-    list.push_back({{"crashes", r.crashes},
-                    {"run", r.run},
-                    {"policy", r.policy},
-                    {"status", r.status},
-                    {"reason", r.reason},
-                    {"schedules", r.f.schedules},
-                    {"steps", r.f.steps},
-                    {"yields", r.f.yields},
-                    {"elapsed_s", r.f.elapsed_s},
-                    {"schedules_per_s", PerS(r.f.schedules, r.f.elapsed_s)},
-                    {"steps_per_s", PerS(r.f.steps, r.f.elapsed_s)},
-                    {"yields_per_s", PerS(r.f.yields, r.f.elapsed_s)},
-                    {"ratio_schedules", r.ratio_schedules},
-                    {"ratio_steps", r.ratio_steps},
-                    {"cpu_s", r.f.cpu_s},
-                    {"schedules_per_cpu_s", PerS(r.f.schedules, r.f.cpu_s)},
-                    {"ratio_cpu", r.ratio_cpu}});
+  if (a.jobs > 1) {
+    out["jobs"] = a.jobs;
+    out["rates"] = "each row as jobs processes at once on disjoint shares of its schedules; schedules, steps, "
+                   "yields and cpu_s summed over them; elapsed_s is the row's wall time, from the earliest "
+                   "job's start to the latest job's end";
   }
+  nlohmann::json list = nlohmann::json::array();
+  for (const Row& r : rows) list.push_back(RowJson(r));
   out["rows"] = list;
   return out;
+}
+
+// --jobs: one row as N jobs (harness/cli/bench_jobs.h).
+Row JobsRowOf(const BenchArgs& a, bool crashes, const std::string& run, const std::string& policy) {
+  JobsRow j = RunBenchRowJobs(a, crashes, run, policy);
+  return Row{.crashes = crashes ? "default" : "none", .run = run, .policy = policy, .status = j.status,
+             .reason = j.reason, .f = j.f};
 }
 
 }  // namespace
 
 int CmdBench(const BenchArgs& a) {
+  // A --jobs child runs one row (--job-row) and reports it to its parent.
+  const JobChannel channel(a.job_channel);
+  if (channel.active()) {
+    uint64_t job = 0, jobs = 1;
+    if (std::string e = ParseJob(a.job, &job, &jobs); !e.empty() || (a.job_row != "limit" && a.job_row != "harvey")) {
+      std::fprintf(stderr, "harvey bench: %s\n", e.empty() ? "--job-row: limit or harvey" : e.c_str());
+      return kExitUsage;
+    }
+    JobChildSetup(job);
+  }
   const std::vector<std::string> boundaries = Split(a.boundaries);
   const std::vector<std::string> policies = Split(a.policies);
   for (const std::string& p : policies) {
@@ -213,6 +248,24 @@ int CmdBench(const BenchArgs& a) {
     return kExitEnvironment;
   }
   const std::string db_dir = scratch.value()->path();
+  if (channel.active()) {
+    const bool crashes = mixes.front();
+    Row row{.crashes = crashes ? "default" : "none", .run = "limit", .policy = ""};
+    if (a.job_row == "limit") {
+      if (std::string e = RunLimit(Spec(a, crashes, true, true), db_dir, &row.f); !e.empty()) {
+        row.status = "error";
+        row.reason = e;
+      }
+    } else {
+      row = RunHarvey(a, crashes, boundaries.front(), policies.front(), db_dir);
+    }
+    nlohmann::json j = RowJson(row);
+    // The end of its work on the clock every job shares (CLOCK_MONOTONIC).
+    j["end_mono_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    channel.Send({{"t", "result"}, {"json", j}});
+    if (Interrupted()) return 128 + InterruptSignal();
+    return row.status == "mismatch" ? kExitMismatch : row.status == "error" ? kExitHarness : kExitPass;
+  }
   const std::string load_before = LoadAverage();
   // Rows in the order run; each round runs them all again on the same
   // schedules and adds to the same rows, so a burst of load from the
@@ -243,7 +296,9 @@ int CmdBench(const BenchArgs& a) {
                    limit.crashes.c_str());
       // With crashes: the process boundaries' schedules (kills inside ops and power
       // losses included; the limit skips the first and reopens at the second).
-      if (std::string e = RunLimit(Spec(a, crashes, true, true), db_dir, &limit.f); !e.empty()) {
+      if (a.jobs > 1) {
+        limit = JobsRowOf(a, crashes, "limit", "");
+      } else if (std::string e = RunLimit(Spec(a, crashes, true, true), db_dir, &limit.f); !e.empty()) {
         limit.status = "error";
         limit.reason = e;
       }
@@ -257,7 +312,7 @@ int CmdBench(const BenchArgs& a) {
           }
           std::fprintf(stderr, "harvey bench: round %d/%d, %s crashes: %s %s ...\n", round + 1, a.rounds,
                        limit.crashes.c_str(), b.c_str(), p.c_str());
-          add(RunHarvey(a, crashes, b, p, db_dir));
+          add(a.jobs > 1 ? JobsRowOf(a, crashes, b, p) : RunHarvey(a, crashes, b, p, db_dir));
         }
       }
     }

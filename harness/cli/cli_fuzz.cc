@@ -15,7 +15,9 @@
 #include "harness/cli/cli.h"
 #include "harness/report/finding_story.h"
 #include "harness/report/junit.h"
+#include "harness/cli/fuzz_jobs.h"
 #include "harness/cli/fuzz_site.h"
+#include "harness/cli/jobs.h"
 #include "harness/os/files.h"
 #include "harness/os/interrupt.h"
 #include "harness/boundary/placements.h"
@@ -39,7 +41,9 @@ uint64_t RandomSeed() {
   return s ? s : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
 }
 
-std::string Rates(const CampaignResult& t) {
+}  // namespace
+
+std::string FuzzRates(const CampaignResult& t) {
   char buf[256];
   const double e = t.elapsed_s > 0 ? t.elapsed_s : 1e-9;
   std::snprintf(buf, sizeof buf, "%llu schedules, %llu steps, %llu crashes, %llu findings in %.1f s (%.1f schedules/s, %.0f steps/s, %.0f crashes/s)",
@@ -55,6 +59,10 @@ std::string Rates(const CampaignResult& t) {
   }
   return out;
 }
+
+namespace {
+
+std::string Rates(const CampaignResult& t) { return FuzzRates(t); }
 
 // A finding's replay line names `where` (--agent ... for a probe).
 std::string ReplayHint(std::string text, const std::string& boundary, const std::string& where) {
@@ -148,25 +156,6 @@ void WriteFindingHtml(const std::string& sched_path, Backend& backend, const std
                story.run.verdict == Verdict::kPass ? " (its replay passed: the page says it did not reproduce)" : "");
 }
 
-// --junit: one testcase per batch of kJunitBatch schedules.
-constexpr uint64_t kJunitBatch = 100;
-
-struct JunitBatches {
-  JunitSuite suite;
-  uint64_t first = 0;     // first schedule of the open batch
-  double started_s = 0;   // campaign time at its start
-
-  JunitCase Batch(const std::string& boundary, uint64_t end, double now_s) {
-    JunitCase c;
-    c.name = "schedules " + std::to_string(first) + "-" + std::to_string(end - 1);
-    c.classname = "harvey.fuzz." + boundary;
-    c.time_s = now_s - started_s;
-    first = end;
-    started_s = now_s;
-    return c;
-  }
-};
-
 // "K/N" -> 0-based index and count. "" or one line.
 std::string ParseShard(const std::string& text, CampaignSpec* spec) {
   if (text.empty()) return "";
@@ -183,6 +172,17 @@ std::string ParseShard(const std::string& text, CampaignSpec* spec) {
 }  // namespace
 
 int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
+  // A --jobs child: job `job` of `jobs`, reporting over `channel`.
+  const JobChannel channel(site ? -1 : a.job_channel);
+  uint64_t job = 0, jobs = 1;
+  if (channel.active()) {
+    if (std::string e = ParseJob(a.job, &job, &jobs); !e.empty()) {
+      std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
+      return kExitUsage;
+    }
+    JobChildSetup(job);
+  }
+  const bool parent_of_jobs = !site && !channel.active() && a.jobs > 1;
   model::Policy policy;
   if (std::string e = model::ParsePolicy(a.policy, &policy); !e.empty()) {
     std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
@@ -193,20 +193,27 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
   const std::string where = site ? site->replay_flags : "--boundary " + a.boundary;
   const std::string label = site ? site->label : a.boundary;
   const uint64_t seed = a.seed.value_or(RandomSeed());
-  std::fprintf(stderr, "harvey %s: seed %llu, %s %s%s%s%s%s%s%s\n", site ? "probe" : "fuzz", static_cast<unsigned long long>(seed),
-               site ? "workers on" : "boundary",
-               label.c_str(), a.defect == "none" ? "" : ", defect ", a.defect == "none" ? "" : a.defect.c_str(),
-               a.sqlite.empty() ? "" : ", sqlite ", a.sqlite.c_str(),
-               policy.kind == model::PolicyKind::kOp ? "" : ", policy ",
-               policy.kind == model::PolicyKind::kOp ? "" : a.policy.c_str());
+  if (!channel.active()) {  // (a job's parent printed it)
+    std::fprintf(stderr, "harvey %s: seed %llu, %s %s%s%s%s%s%s%s\n", site ? "probe" : "fuzz",
+                 static_cast<unsigned long long>(seed), site ? "workers on" : "boundary", label.c_str(),
+                 a.defect == "none" ? "" : ", defect ", a.defect == "none" ? "" : a.defect.c_str(),
+                 a.sqlite.empty() ? "" : ", sqlite ", a.sqlite.c_str(),
+                 policy.kind == model::PolicyKind::kOp ? "" : ", policy ",
+                 policy.kind == model::PolicyKind::kOp ? "" : a.policy.c_str());
+  }
   auto scratch = ScratchDir::Create(a.scratch_parent);
   if (!scratch.ok()) {
     std::fprintf(stderr, "harvey fuzz: %s\n", scratch.error().c_str());
     return kExitEnvironment;
   }
-  std::fprintf(stderr, "harvey fuzz: scratch %s\n", scratch.value()->where().c_str());
+  if (!channel.active() && !parent_of_jobs) {  // (a job's parent says where the jobs' go)
+    std::fprintf(stderr, "harvey fuzz: scratch %s\n", scratch.value()->where().c_str());
+  }
   std::string reach_dir;  // --reach: every worker process's counters (harness/worker/reach.h)
-  if (a.reach) {
+  if (a.reach && channel.active() && !a.job_reach_dir.empty()) {
+    reach_dir = a.job_reach_dir;  // the parent's: it reports every job's counters
+    EnableReach(reach_dir, /*here=*/a.boundary == "inproc");
+  } else if (a.reach) {
     reach_dir = scratch.value()->path() + "/reach";
     if (::mkdir(reach_dir.c_str(), 0755) != 0) {
       std::fprintf(stderr, "harvey fuzz: cannot create %s\n", reach_dir.c_str());
@@ -216,7 +223,8 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
       std::fprintf(stderr, "harvey fuzz: --reach counts only workers that see %s (fork, inproc)\n",
                    reach_dir.c_str());
     }
-    EnableReach(reach_dir, /*here=*/a.boundary == "inproc");
+    // --jobs: the jobs record (into this directory), not this process.
+    if (!parent_of_jobs) EnableReach(reach_dir, /*here=*/a.boundary == "inproc");
   }
   std::string error;
   auto backend = site ? std::move(site->backend) : MakeBackend(a.boundary, &error);
@@ -239,7 +247,7 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
   spec.time_s = a.time_s;
   spec.gen = model::GenOptions{.workers = a.workers, .steps = a.steps};
   const bool power_loss_here = !site && PowerLossModelled(a.boundary);
-  if (a.power_loss_percent > 0 && !site && !power_loss_here) {
+  if (a.power_loss_percent > 0 && !site && !power_loss_here && !channel.active()) {
     std::fprintf(stderr, "harvey fuzz: no power losses on %s (not modelled there; see harness/boundary/BOUNDARIES.md)\n",
                  a.boundary.c_str());
   }
@@ -261,11 +269,34 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
   if (!a.checkpoint_on_close.empty()) spec.checkpoint_on_close = a.checkpoint_on_close == "on";
   spec.busy_timeout = a.busy_timeout;
   spec.episodes.episode_percent = a.episode_percent;
+  if (parent_of_jobs) {
+    backend.reset();
+    // Each job makes its own scratch directory beside this one (same parent).
+    const std::string& w = scratch.value()->where();
+    const std::string& path = scratch.value()->path();
+    const std::string parent = path.substr(0, path.rfind('/'));
+    JunitBatches junit;
+    junit.suite.name = CampaignCommand(a, seed, site);
+    junit.suite.timestamp = JunitTimestamp();
+    const std::string tag = w.rfind(" (") != std::string::npos ? w.substr(w.rfind(" (")) : "";  // " (tmpfs)"
+    return RunFuzzJobs(a, seed, spec, label, junit, parent + tag, reach_dir);
+  }
+  if (channel.active()) spec = JobSpec(spec, job, jobs);
   Progress progress;
   JunitBatches junit;
   junit.suite.name = CampaignCommand(a, seed, site);
   junit.suite.timestamp = JunitTimestamp();
   CampaignResult campaign = RunCampaign(spec, *backend, scratch.value()->path(), [&](const CampaignResult& now) {
+    if (channel.active()) {  // the parent sums the jobs' figures into one progress line
+      channel.Send({{"t", "p"},
+                    {"schedules", now.schedules},
+                    {"steps", now.steps},
+                    {"crashes", now.crashes},
+                    {"yields", now.yields},
+                    {"overlapped", now.overlapped},
+                    {"last", CampaignIndex(spec, now.schedules - 1)}});
+      return;
+    }
     progress.Update([&] { return "fuzz " + label + ": " + Rates(now) + "; " + MemoryPhrase(SelfAndDescendantsMemory()); });
     if (!a.junit.empty() && now.schedules - junit.first >= kJunitBatch) {
       junit.suite.cases.push_back(junit.Batch(a.boundary, now.schedules, now.elapsed_s));
@@ -280,6 +311,13 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
       t.error = e + " (so the last schedule's result is not a finding)";
       t.mismatch.reset();
     }
+  }
+  // A job's finding is saved only when it is the campaign's lowest-index one
+  // (the parent waits for the other jobs to pass its index: fuzz_jobs.h).
+  if (channel.active() && t.mismatch && t.error.empty() &&
+      channel.Ask({{"t", "found"}, {"index", t.schedule_index}}) != "save") {
+    t.mismatch.reset();
+    t.schedule.reset();
   }
   std::string finding_path;
   std::string shrunk_path;  // the shrunk finding, when there is one
@@ -327,18 +365,21 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     exit_code = kExitMismatch;
   }
   backend.reset();
-  if (a.reach) std::fputs(FormatReach(CollectReach(reach_dir)).c_str(), stderr);
+  if (a.reach && !channel.active()) std::fputs(FormatReach(CollectReach(reach_dir)).c_str(), stderr);
   const bool interrupted = t.interrupted || Interrupted();
   std::string verdict = !t.error.empty() ? "STOPPED BY A HARNESS ERROR (harvey's problem, not a finding)"
                        : t.mismatch     ? "FOUND A MISMATCH"
                                         : "no failure found (this is not a proof of safety)";
   if (harness_failed) verdict += "; shrinking stopped by a harness error (harvey's problem)";
   if (interrupted) verdict += "; interrupted";
-  std::fputs(DescribeBuilds(t.sqlite, "").c_str(), stderr);
-  if (site) std::fputs(site->describe.c_str(), stderr);
-  std::fprintf(stderr, "%s %s seed %llu: %s: %s\n", site ? "probe" : "fuzz", label.c_str(), static_cast<unsigned long long>(seed),
-               Rates(t).c_str(), verdict.c_str());
-  std::fprintf(stderr, "memory at the end: %s\n", MemoryPhrase(memory).c_str());
+  if (!channel.active()) {  // a job's parent prints the campaign's summary
+    std::fputs(DescribeBuilds(t.sqlite, "").c_str(), stderr);
+    if (site) std::fputs(site->describe.c_str(), stderr);
+    std::fprintf(stderr, "%s %s seed %llu: %s: %s\n", site ? "probe" : "fuzz", label.c_str(),
+                 static_cast<unsigned long long>(seed), Rates(t).c_str(), verdict.c_str());
+    std::fprintf(stderr, "memory at the end: %s\n", MemoryPhrase(memory).c_str());
+  }
+  nlohmann::json junit_final;  // a job's failure/error testcase, for its parent
   if (!a.junit.empty()) {
     const uint64_t end = t.schedules + (t.error.empty() ? 0 : 1);  // the errored schedule did not count
     if (end > junit.first || t.mismatch || !t.error.empty()) {
@@ -362,13 +403,20 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
         c.text = c.message + "\nschedule saved: " + a.out_dir + "/harness-error-" + sseed + ".sched\n";
       }
       junit.suite.cases.push_back(c);
+      // A job: its parent writes the file; this case's verdict goes with its report.
+      if (c.kind != JunitCase::Kind::kPass) {
+        junit_final = {{"kind", c.kind == JunitCase::Kind::kFailure ? "failure" : "error"},
+                       {"message", c.message}, {"type", c.type}, {"text", c.text}};
+      }
     }
-    if (std::string e = WriteJunit(a.junit, {junit.suite}); !e.empty()) {
+    if (channel.active()) {
+      // (written by the parent)
+    } else if (std::string e = WriteJunit(a.junit, {junit.suite}); !e.empty()) {
       std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
       if (exit_code == kExitPass) exit_code = kExitEnvironment;
     }
   }
-  if (a.json) {
+  if (a.json || channel.active()) {
     nlohmann::json j{{"boundary", a.boundary},
                      {"seed", seed},
                      {"schedules", t.schedules},
@@ -401,7 +449,14 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     if (!a.shard.empty()) j["shard"] = a.shard;
     if (!t.error.empty()) j["harness_error"] = t.error;
     if (!shrunk_path.empty()) j["shrunk"] = shrunk;
-    std::cout << j.dump() << "\n";
+    if (channel.active()) {
+      if (t.schedule) j["schedule_index"] = t.schedule_index;
+      j["missing"] = t.missing;
+      if (!junit_final.is_null()) j["junit"] = junit_final;
+      channel.Send({{"t", "result"}, {"json", j}});
+    } else {
+      std::cout << j.dump() << "\n";
+    }
   }
   if (interrupted) return 128 + InterruptSignal();
   return harness_failed ? harness_failed : exit_code;

@@ -117,6 +117,15 @@ int main(int argc, char** argv) {
   auto* scnt = f->add_option("--shard-count", shard_count, "Number of shards, with --shard-index")->check(CLI::PositiveNumber);
   sidx->needs(scnt);
   scnt->needs(sidx);
+  f->add_option("--jobs", fuzz.jobs,
+                "Run the campaign as N processes at once (use every core: each job a disjoint share of the "
+                "same schedules; --count is split, --time applies to each; the lowest-index finding is "
+                "reported, as with --jobs 1)")
+      ->check(CLI::Range(1, 256));
+  // Internal: a --jobs child (harness/cli/jobs.h).
+  f->add_option("--job", fuzz.job)->group("");
+  f->add_option("--job-channel", fuzz.job_channel)->group("");
+  f->add_option("--job-reach-dir", fuzz.job_reach_dir)->group("");
 
   AgentArgs agent;
   auto* ag = app.add_subcommand("agent", "Serve workers to one coordinator at a time (start it where your application runs)");
@@ -194,6 +203,14 @@ int main(int argc, char** argv) {
   be->add_option("--crashes", bench.crashes, "Comma-separated crash mixes: none, default (harvey fuzz's kills and power losses)");
   be->add_flag("--json", bench.json, "Print one JSON object on stdout");
   be->add_option("--scratch", bench.scratch_parent, "Parent of the scratch directory");
+  be->add_option("--jobs", bench.jobs,
+                 "Run every row as N processes at once on disjoint shares of its schedules (use every core); "
+                 "its rates are the total over the row's wall time")
+      ->check(CLI::Range(1, 256));
+  // Internal: a --jobs child (harness/cli/jobs.h).
+  be->add_option("--job", bench.job)->group("");
+  be->add_option("--job-channel", bench.job_channel)->group("");
+  be->add_option("--job-row", bench.job_row)->group("");
 
   SelftestArgs selftest;
   auto* st = app.add_subcommand("selftest", "Prove detection power: every known way to break WAL must be caught");
@@ -272,6 +289,7 @@ int main(int argc, char** argv) {
       }
       fuzz.shard = std::to_string(shard_index0 + 1) + "/" + std::to_string(shard_count);
     }
+    fuzz.command_line.assign(argv + 1, argv + argc);
     return CmdFuzz(fuzz);
   }
   return kExitUsage;

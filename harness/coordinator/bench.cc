@@ -31,7 +31,7 @@ std::string RunLimit(const CampaignSpec& spec, const std::string& db_dir, BenchF
   // is a few microseconds a schedule): make them all first.
   std::vector<model::Schedule> schedules;
   schedules.reserve(count);
-  for (uint64_t i = 0; i < count; ++i) schedules.push_back(CampaignSchedule(spec, i));
+  for (uint64_t i = 0; i < count; ++i) schedules.push_back(CampaignSchedule(spec, CampaignIndex(spec, i)));
   SetDurabilityTracking(false);
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = CpuSeconds();

@@ -37,7 +37,8 @@ struct BenchFigures {
 // User + system CPU seconds of this process plus its reaped children so far.
 double CpuSeconds();
 
-// Runs `spec`'s schedules (spec.count of them; spec.time_s is ignored) as
+// Runs `spec`'s schedules (spec.count of them, its shard's: CampaignIndex;
+// spec.time_s is ignored) as
 // the limit above, in `db_dir`. Returns "" or what failed (*out then holds
 // the schedules done so far).
 std::string RunLimit(const CampaignSpec& spec, const std::string& db_dir, BenchFigures* out);

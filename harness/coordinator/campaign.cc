@@ -24,6 +24,16 @@ model::Schedule CampaignSchedule(const CampaignSpec& spec, uint64_t index) {
   return s;
 }
 
+CampaignSpec JobSpec(const CampaignSpec& spec, uint64_t job, uint64_t jobs) {
+  CampaignSpec out = spec;
+  if (jobs <= 1) return out;
+  const uint64_t m = spec.shard_count == 0 ? 1 : spec.shard_count;
+  out.shard_index = spec.shard_index + m * job;
+  out.shard_count = m * jobs;
+  if (spec.count) out.count = *spec.count > job ? (*spec.count - job + jobs - 1) / jobs : 0;
+  return out;
+}
+
 uint64_t CountCrashes(const model::Schedule& s, const RunResult& r) {
   uint64_t n = 0;
   for (size_t i = 0; i < r.observations.size(); ++i) {

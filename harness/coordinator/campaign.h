@@ -50,6 +50,16 @@ inline uint64_t CampaignIndex(const CampaignSpec& spec, uint64_t i) {
   return spec.shard_index + i * (spec.shard_count == 0 ? 1 : spec.shard_count);
 }
 
+// Job `job` (0-based) of `jobs` processes that run `spec` together (`harvey
+// fuzz --jobs`, `harvey bench --jobs`): the composite shard shard_index +
+// shard_count * job of shard_count * jobs, and its share of spec.count, so
+// the jobs together run exactly the schedules `spec` runs alone, each once.
+// With count C, `spec` runs its shard's positions 0 .. C-1; position p is job
+// p mod jobs's position p / jobs, so job j runs ceil((C - j) / jobs) of them
+// (0 when j >= C: that job has nothing to run). time_s is kept (each job
+// gets the whole budget).
+CampaignSpec JobSpec(const CampaignSpec& spec, uint64_t job, uint64_t jobs);
+
 struct CampaignResult {
   uint64_t schedules = 0;  // run to a verdict
   uint64_t steps = 0;

@@ -84,6 +84,25 @@ void Unpin(State& s) {
 
 }  // namespace
 
+void PinJobToCpu(int index) {
+  State& s = S();
+  const char* env = std::getenv("HARVEY_PIN_CPU");
+  if ((env != nullptr && std::strcmp(env, "0") == 0) ||
+      ::sched_getaffinity(0, sizeof s.allowed, &s.allowed) != 0 || CPU_COUNT(&s.allowed) < 2) {
+    return;
+  }
+  int nth = index % CPU_COUNT(&s.allowed);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &s.allowed) || nth-- > 0) continue;
+    const cpu_set_t one = One(cpu);
+    if (::sched_setaffinity(0, sizeof one, &one) == 0) {
+      s.initialized = true;
+      s.off = true;  // pinned for good: KeepOnOneCpu leaves it
+    }
+    return;
+  }
+}
+
 void KeepOnOneCpu() {
   State& s = S();
   if (s.off) return;

@@ -1,0 +1,352 @@
+#include "harness/cli/fuzz_jobs.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/cli/jobs.h"
+#include "harness/coordinator/reach_report.h"
+#include "harness/os/interrupt.h"
+#include "harness/os/memory.h"
+#include "harness/report/progress.h"
+#include "harness/report/report.h"
+#include "harness/worker/sqlite_build.h"
+
+namespace harvey::harness {
+namespace {
+
+struct Job {
+  JobProcess p;
+  CampaignResult figures;          // its latest progress (schedules, steps, ...)
+  std::optional<uint64_t> last;    // campaign index of its last passed schedule
+  std::optional<uint64_t> found;   // it found a mismatch here and waits for an answer
+  bool answered = false;           // ... and was answered
+  bool saved = false;              // ... "save"
+  bool stopped = false;            // we sent it SIGINT
+  nlohmann::json result;           // its final report (null: none came)
+};
+
+bool Running(const Job& j) { return j.p.fd >= 0; }
+
+void Stop(Job& j) {
+  if (j.stopped || j.p.exited || !j.result.is_null()) return;  // (a job that reported is ending)
+  j.stopped = true;
+  ::kill(j.p.pid, SIGINT);
+}
+
+void Answer(Job& j, bool save) {
+  if (!j.found || j.answered) return;
+  j.answered = true;
+  j.saved = save;
+  ReplyToJob(j.p, save ? "save" : "drop");
+}
+
+uint64_t U(const nlohmann::json& j, const char* key) { return j.value(key, uint64_t{0}); }
+
+}  // namespace
+
+int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, const std::string& label,
+                JunitBatches junit, const std::string& where, const std::string& reach_dir) {
+  const uint64_t n = static_cast<uint64_t>(a.jobs);
+  std::fprintf(stderr,
+               "harvey fuzz: %llu jobs, each its own process, workers and scratch directory (in %s); together "
+               "they run this campaign's schedules, each once\n",
+               static_cast<unsigned long long>(n), where.c_str());
+  std::vector<Job> jobs;
+  for (uint64_t j = 0; j < n; ++j) {
+    const CampaignSpec js = JobSpec(spec, j, n);
+    if (js.count && *js.count == 0) continue;  // --count below --jobs: nothing for this one
+    std::vector<std::string> extra = {"--seed", std::to_string(seed), "--job",
+                                      std::to_string(j) + "/" + std::to_string(n), "--job-channel", "3"};
+    if (!reach_dir.empty()) {
+      extra.push_back("--job-reach-dir");
+      extra.push_back(reach_dir);
+    }
+    const std::vector<std::string> args =
+        JobArgs(a.command_line, {"--seed", "--job", "--job-channel", "--job-reach-dir"}, extra);
+    Result<JobProcess> p = StartJob(static_cast<int>(j), args);
+    if (!p.ok()) {
+      std::fprintf(stderr, "harvey fuzz: cannot start job %llu: %s\n", static_cast<unsigned long long>(j),
+                   p.error().c_str());
+      for (Job& started : jobs) Stop(started);
+      for (Job& started : jobs) ReapJob(&started.p, 30000);
+      return kExitHarness;
+    }
+    jobs.push_back(Job{.p = p.value()});
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  // The campaign's time ends when the lowest finding is told to save (its
+  // saving and shrinking are not campaign time, as with --jobs 1).
+  std::optional<double> ended;
+  auto elapsed = [&] {
+    return ended ? *ended : std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  auto totals = [&] {
+    CampaignResult t;
+    for (const Job& j : jobs) {
+      t.schedules += j.figures.schedules;
+      t.steps += j.figures.steps;
+      t.crashes += j.figures.crashes;
+      t.yields += j.figures.yields;
+      t.overlapped += j.figures.overlapped;
+    }
+    t.elapsed_s = elapsed();
+    return t;
+  };
+  Progress progress;
+  TreeMemory memory = SelfAndDescendantsMemory();
+  auto memory_due = start;
+  bool forwarded = false;   // an interrupt reached us and every job
+  bool error_seen = false;  // a job reported a harness error
+  const Job* failed = nullptr;  // the first such job (or one that ended without a report)
+  bool decided = false;     // the lowest finding was told to save
+  auto lowest_finder = [&]() -> Job* {
+    Job* best = nullptr;
+    for (Job& j : jobs) {
+      if (j.found && !j.answered && (!best || *j.found < *best->found)) best = &j;
+    }
+    return best;
+  };
+  while (std::any_of(jobs.begin(), jobs.end(), [](const Job& j) { return !j.p.exited; })) {
+    std::vector<pollfd> fds;
+    std::vector<Job*> owners;
+    for (Job& j : jobs) {
+      if (Running(j)) {
+        fds.push_back(pollfd{.fd = j.p.fd, .events = POLLIN, .revents = 0});
+        owners.push_back(&j);
+      }
+    }
+    if (!fds.empty()) ::poll(fds.data(), fds.size(), 200);
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      Job& j = *owners[i];
+      for (const nlohmann::json& line : ReadJobLines(&j.p)) {
+        const std::string type = line.value("t", "");
+        if (type == "p") {
+          j.figures.schedules = U(line, "schedules");
+          j.figures.steps = U(line, "steps");
+          j.figures.crashes = U(line, "crashes");
+          j.figures.yields = U(line, "yields");
+          j.figures.overlapped = U(line, "overlapped");
+          j.last = U(line, "last");
+        } else if (type == "found") {
+          j.found = U(line, "index");
+          if (decided || error_seen) Answer(j, false);  // a later one than the saved one, or moot
+        } else if (type == "result" && line.contains("json")) {
+          j.result = line["json"];
+          j.figures.schedules = U(j.result, "schedules");
+          j.figures.steps = U(j.result, "steps");
+          j.figures.crashes = U(j.result, "crashes");
+          j.figures.yields = U(j.result, "yields");
+          j.figures.overlapped = U(j.result, "overlapped_steps");
+          if (j.result.contains("harness_error") && !j.stopped && !forwarded) {
+            error_seen = true;
+            if (!failed) failed = &j;
+          }
+        }
+      }
+    }
+    for (Job& j : jobs) {
+      if (!Running(j) && !j.p.exited) {
+        ReapJob(&j.p, 30000);
+        // A job that ended without its report (crashed, or a usage error
+        // it printed itself) ends the campaign.
+        if (j.result.is_null() && !j.stopped && !forwarded) {
+          error_seen = true;
+          if (!failed) failed = &j;
+        }
+      }
+    }
+    if (Interrupted() && !forwarded) {
+      forwarded = true;
+      for (Job& j : jobs) Stop(j);
+    }
+    if (error_seen || forwarded) {
+      for (Job& j : jobs) {
+        if (error_seen) Stop(j);
+      }
+      // An interrupt still saves the lowest finding already made (as --jobs 1
+      // saves the one it stopped at); a harness error saves none.
+      if (!decided) {
+        Job* best = error_seen ? nullptr : lowest_finder();
+        if (best) {
+          progress.Finish();
+          ended = elapsed();
+          Answer(*best, true);
+          decided = true;
+        }
+      }
+      for (Job& j : jobs) Answer(j, false);
+    } else if (!decided) {
+      Job* best = lowest_finder();
+      if (best) {
+        // Every other job runs on until it has passed the finding's index.
+        bool all_resolved = true;
+        for (Job& j : jobs) {
+          if (&j == best || !Running(j) || j.found || j.stopped) continue;
+          if (j.last && *j.last >= *best->found) {
+            Stop(j);
+          } else {
+            all_resolved = false;
+          }
+        }
+        if (all_resolved) {
+          progress.Finish();
+          ended = elapsed();
+          Answer(*best, true);
+          decided = true;
+          for (Job& j : jobs) Answer(j, false);
+        }
+      }
+    }
+    if (std::chrono::steady_clock::now() >= memory_due && !decided) {
+      memory = SelfAndDescendantsMemory();  // the last sample while the jobs ran
+      memory_due = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
+    if (!a.junit.empty() && !decided) {
+      const CampaignResult now = totals();
+      while (now.schedules - junit.first >= kJunitBatch) {  // batches of exactly 100, as --jobs 1 cuts them
+        junit.suite.cases.push_back(junit.Batch(a.boundary, junit.first + kJunitBatch, now.elapsed_s));
+      }
+    }
+    if (!decided) {
+      progress.Update([&] {
+        return "fuzz " + label + ", " + std::to_string(jobs.size()) + " jobs: " + FuzzRates(totals()) + "; " +
+               MemoryPhrase(memory);
+      });
+    }
+  }
+  progress.Finish();
+
+  // The campaign's result: totals, and the job whose report stands for it.
+  CampaignResult t = totals();
+  const Job* winner = nullptr;  // saved the finding
+  for (const Job& j : jobs) {
+    if (j.saved) winner = &j;
+  }
+  std::vector<SqliteBuild> builds;
+  for (const Job& j : jobs) {
+    if (j.result.is_null()) continue;
+    for (const nlohmann::json& b : j.result.value("sqlite_builds", nlohmann::json::array())) {
+      SqliteBuild s{.name = b.value("sqlite", ""), .version = b.value("version", ""),
+                    .source_id = b.value("source_id", "")};
+      if (std::find(builds.begin(), builds.end(), s) == builds.end()) builds.push_back(s);
+    }
+  }
+  if (winner) t.mismatch = model::Mismatch{};  // (FuzzRates counts it)
+  int exit_code = kExitPass;
+  int harness_failed = 0;
+  std::string error;
+  if (failed) {
+    if (!failed->result.is_null()) {
+      error = failed->result.value("harness_error", "");
+      exit_code = failed->result.value("missing", false) ? kExitEnvironment : kExitHarness;
+    } else {
+      const int code = ExitCodeOf(failed->p.status);
+      exit_code = code == kExitUsage || code == kExitEnvironment ? code : kExitHarness;
+      error = "job " + std::to_string(failed->p.job) + " ended without a report (" +
+              DescribeStatus(failed->p.status) + ")";
+      if (exit_code == kExitHarness) std::fprintf(stderr, "harvey fuzz: %s\n", error.c_str());
+    }
+  } else if (winner) {
+    exit_code = kExitMismatch;
+    const int code = ExitCodeOf(winner->p.status);
+    if (code == kExitHarness || code == kExitEnvironment) harness_failed = code;  // shrinking stopped
+  }
+  if (!reach_dir.empty()) std::fputs(FormatReach(CollectReach(reach_dir)).c_str(), stderr);  // every job's
+  const bool interrupted = Interrupted();
+  std::string verdict = failed && exit_code != kExitUsage
+                            ? "STOPPED BY A HARNESS ERROR (harvey's problem, not a finding)"
+                        : winner ? "FOUND A MISMATCH"
+                                 : "no failure found (this is not a proof of safety)";
+  if (harness_failed) verdict += "; shrinking stopped by a harness error (harvey's problem)";
+  if (interrupted) verdict += "; interrupted";
+  std::fputs(DescribeBuilds(builds, "").c_str(), stderr);
+  std::fprintf(stderr, "fuzz %s seed %llu, %zu jobs: %s: %s\n", label.c_str(), static_cast<unsigned long long>(seed),
+               jobs.size(), FuzzRates(t).c_str(), verdict.c_str());
+  std::fprintf(stderr, "memory (last sample while the jobs ran, every job and worker process): %s\n",
+               MemoryPhrase(memory).c_str());
+  if (!a.junit.empty()) {
+    const Job* stands = winner ? winner : failed;  // its testcase is the campaign's verdict
+    const nlohmann::json verdict_case =
+        stands && !stands->result.is_null() ? stands->result.value("junit", nlohmann::json()) : nlohmann::json();
+    const uint64_t end = t.schedules + (failed && !winner ? 1 : 0);  // an errored schedule did not count
+    if (end > junit.first || stands) {
+      JunitCase c = junit.Batch(a.boundary, std::max(end, junit.first + 1), t.elapsed_s);
+      if (verdict_case.is_object()) {
+        c.kind = verdict_case.value("kind", "") == "failure" ? JunitCase::Kind::kFailure : JunitCase::Kind::kError;
+        c.message = verdict_case.value("message", "");
+        c.type = verdict_case.value("type", "");
+        c.text = verdict_case.value("text", "");
+      } else if (stands && !winner) {  // a job that ended without a report
+        c.kind = JunitCase::Kind::kError;
+        c.message = "harness error (harvey's problem, not a finding): " + error;
+        c.type = "harness-error";
+        c.text = c.message + "\n";
+      }
+      junit.suite.cases.push_back(c);
+    }
+    if (std::string e = WriteJunit(a.junit, {junit.suite}); !e.empty()) {
+      std::fprintf(stderr, "harvey fuzz: %s\n", e.c_str());
+      if (exit_code == kExitPass) exit_code = kExitEnvironment;
+    }
+  }
+  if (a.json) {
+    nlohmann::json per_job = nlohmann::json::array();
+    for (const Job& j : jobs) {
+      nlohmann::json r = j.result.is_null() ? nlohmann::json::object() : j.result;
+      per_job.push_back({{"job", j.p.job},
+                         {"schedules", j.figures.schedules},
+                         {"elapsed_s", r.value("elapsed_s", 0.0)},
+                         {"exit", ExitCodeOf(j.p.status)},
+                         {"stopped_early", j.stopped}});
+    }
+    nlohmann::json sqlite_builds = nlohmann::json::array();
+    for (const SqliteBuild& b : builds) sqlite_builds.push_back(ToJson(b));
+    nlohmann::json j{{"boundary", a.boundary},
+                     {"seed", seed},
+                     {"jobs", jobs.size()},
+                     {"schedules", t.schedules},
+                     {"steps", t.steps},
+                     {"findings", winner ? 1 : 0},
+                     {"elapsed_s", t.elapsed_s},  // the parent's wall time: every rate is over all jobs
+                     {"schedules_per_s", t.elapsed_s > 0 ? t.schedules / t.elapsed_s : 0.0},
+                     {"steps_per_s", t.elapsed_s > 0 ? t.steps / t.elapsed_s : 0.0},
+                     {"crashes", t.crashes},
+                     {"policy", a.policy},
+                     {"yields", t.yields},
+                     {"overlapped_steps", t.overlapped},
+                     {"yields_per_s", t.elapsed_s > 0 ? t.yields / t.elapsed_s : 0.0},
+                     {"interrupted", interrupted},
+                     {"sqlite", a.sqlite.empty() ? std::string(kSystemSqlite) : a.sqlite},
+                     {"sqlite_builds", sqlite_builds},
+                     {"memory", {{"coordinator_rss_kb", memory.self.rss_kb},
+                                 {"coordinator_hwm_kb", memory.self.hwm_kb},
+                                 {"worker_processes", memory.children},  // jobs included
+                                 {"workers_rss_kb", memory.children_total.rss_kb},
+                                 {"workers_hwm_kb", memory.children_total.hwm_kb},
+                                 {"largest_worker_rss_kb", memory.children_max_rss_kb}}},
+                     {"per_job", per_job}};
+    if (!error.empty()) j["harness_error"] = error;
+    if (winner) {
+      if (winner->result.contains("finding")) j["finding"] = winner->result["finding"];
+      if (winner->result.contains("shrunk")) j["shrunk"] = winner->result["shrunk"];
+      if (winner->result.contains("schedule_index")) j["schedule_index"] = winner->result["schedule_index"];
+    }
+    if (!a.shard.empty()) j["shard"] = a.shard;
+    std::cout << j.dump() << "\n";
+  }
+  if (interrupted) return 128 + InterruptSignal();
+  return harness_failed ? harness_failed : exit_code;
+}
+
+}  // namespace harvey::harness

@@ -1,0 +1,60 @@
+// `harvey fuzz --jobs N` (N >= 2): the parent. It starts N job processes
+// (harness/cli/jobs.h), job j on JobSpec(spec, j, N) (a disjoint share of the
+// campaign; with --count C they run exactly the C schedules --jobs 1 runs),
+// sums their progress into one line, and prints one summary (and --json)
+// with the totals.
+//
+// Findings are deterministic: a job that finds a mismatch at campaign index
+// i asks before saving it; the parent lets every other job run on until it
+// has passed index i or found its own, stops it (SIGINT: its ordinary
+// teardown), and tells the job with the lowest index to save and shrink its
+// finding (its output appears as with --jobs 1) and every other finder to
+// drop its own (nothing written). So `--jobs N --count C` reports the same
+// schedule index and writes the same finding file as `--jobs 1 --count C`.
+// A harness error in any job stops every job (its message is the job's own;
+// exit 3 or 4); a ^C (or SIGTERM) is forwarded to every job.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "harness/cli/cli.h"
+#include "harness/coordinator/campaign.h"
+#include "harness/report/junit.h"
+
+namespace harvey::harness {
+
+// --junit: one testcase per batch of kJunitBatch schedules (counted, not
+// indices), and the last one fails with the finding or the harness error.
+constexpr uint64_t kJunitBatch = 100;
+
+struct JunitBatches {
+  JunitSuite suite;
+  uint64_t first = 0;     // first schedule of the open batch
+  double started_s = 0;   // campaign time at its start
+
+  JunitCase Batch(const std::string& boundary, uint64_t end, double now_s) {
+    JunitCase c;
+    c.name = "schedules " + std::to_string(first) + "-" + std::to_string(end - 1);
+    c.classname = "harvey.fuzz." + boundary;
+    c.time_s = now_s - started_s;
+    first = end;
+    started_s = now_s;
+    return c;
+  }
+};
+
+// `spec`: the whole campaign as --jobs 1 would run it. `where`: where the
+// jobs' scratch directories go, as printed. `reach_dir` (--reach; else ""):
+// every job's worker processes count into it (one file each, by pid), and
+// the parent prints one reach table of them all after the jobs end.
+// --junit: `junit` (named, stamped) gets a testcase per kJunitBatch
+// schedules of the jobs' total, the last one carrying the failure or error
+// testcase of the job that stands for the campaign. Returns the exit code.
+int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, const std::string& label,
+                JunitBatches junit, const std::string& where, const std::string& reach_dir);
+
+// The figures of a summary or progress line (cli_fuzz.cc).
+std::string FuzzRates(const CampaignResult& t);
+
+}  // namespace harvey::harness

@@ -1,0 +1,88 @@
+// `harvey fuzz --jobs N` / `harvey bench --jobs N` (JobSpec in
+// harness/coordinator/campaign.h): N jobs run exactly the campaign indices
+// one process runs with the same --shard and --count, each once.
+#include <algorithm>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "harness/coordinator/bench.h"
+#include "harness/coordinator/campaign.h"
+#include "harness/os/scratch.h"
+
+namespace harvey::harness {
+namespace {
+
+std::vector<uint64_t> Indices(const CampaignSpec& spec) {
+  std::vector<uint64_t> out;
+  for (uint64_t i = 0; i < spec.count.value_or(0); ++i) out.push_back(CampaignIndex(spec, i));
+  return out;
+}
+
+TEST(CampaignJobs, JobsTogetherRunTheSameIndicesAsOneProcess) {
+  for (uint64_t m : {1u, 2u, 3u}) {          // --shard K/m
+    for (uint64_t k = 0; k < m; ++k) {
+      for (uint64_t c : {1u, 2u, 5u, 40u, 41u}) {  // --count
+        for (uint64_t n : {1u, 2u, 3u, 7u}) {      // --jobs
+          CampaignSpec spec;
+          spec.shard_index = k;
+          spec.shard_count = m;
+          spec.count = c;
+          std::vector<uint64_t> jobs;
+          uint64_t total = 0;
+          for (uint64_t j = 0; j < n; ++j) {
+            const CampaignSpec js = JobSpec(spec, j, n);
+            total += js.count.value_or(0);
+            for (uint64_t i : Indices(js)) jobs.push_back(i);
+          }
+          std::sort(jobs.begin(), jobs.end());
+          EXPECT_EQ(total, c) << "shard " << k << "/" << m << " count " << c << " jobs " << n;
+          EXPECT_EQ(jobs, Indices(spec)) << "shard " << k << "/" << m << " count " << c << " jobs " << n;
+        }
+      }
+    }
+  }
+}
+
+TEST(CampaignJobs, ATimeBudgetGoesToEveryJobAndShardsStayDisjoint) {
+  CampaignSpec spec;
+  spec.time_s = 5;
+  const CampaignSpec a = JobSpec(spec, 0, 2), b = JobSpec(spec, 1, 2);
+  EXPECT_EQ(a.time_s, 5);
+  EXPECT_EQ(b.time_s, 5);
+  EXPECT_FALSE(a.count);
+  for (uint64_t i = 0; i < 50; ++i) {
+    for (uint64_t j = 0; j < 50; ++j) EXPECT_NE(CampaignIndex(a, i), CampaignIndex(b, j));
+  }
+  EXPECT_EQ(CampaignIndex(a, 0), 0u);
+  EXPECT_EQ(CampaignIndex(b, 0), 1u);
+  EXPECT_EQ(CampaignIndex(a, 1), 2u);
+}
+
+// `harvey bench --jobs`: the limit's jobs run their shares' schedules (not
+// each the first ones), so their steps add up to the whole run's.
+TEST(CampaignJobs, TheLimitRunsItsShareOfTheSchedules) {
+  auto scratch = ScratchDir::Create("");
+  ASSERT_TRUE(scratch.ok()) << scratch.error();
+  CampaignSpec spec;
+  spec.seed = 3;
+  spec.count = 7;
+  spec.gen = model::GenOptions{.workers = 3, .steps = 30};
+  uint64_t whole = 0, first_ones = 0;
+  for (uint64_t i = 0; i < 7; ++i) whole += CampaignSchedule(spec, i).steps.size();
+  BenchFigures sum;
+  for (uint64_t j = 0; j < 3; ++j) {
+    const CampaignSpec js = JobSpec(spec, j, 3);
+    for (uint64_t i = 0; i < js.count.value_or(0); ++i) first_ones += CampaignSchedule(spec, i).steps.size();
+    BenchFigures f;
+    ASSERT_EQ(RunLimit(js, scratch.value()->path(), &f), "");
+    sum.schedules += f.schedules;
+    sum.steps += f.steps;
+  }
+  EXPECT_EQ(sum.schedules, 7u);
+  EXPECT_EQ(sum.steps, whole);
+  ASSERT_NE(first_ones, whole);  // the check above can tell shares from each job's first schedules
+}
+
+}  // namespace
+}  // namespace harvey::harness
