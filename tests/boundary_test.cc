@@ -100,7 +100,15 @@ std::set<pid_t> ProcessesOf(pid_t coordinator, const std::string& needle = "") {
 
 std::vector<std::string> OurContainers(pid_t pid) {
   std::vector<std::string> out;
-  CommandResult r = RunCommand({FindTool("runc"), "list", "--quiet"}, 10000);
+  // `runc list` fails (an empty list on stdout) when a container another
+  // test deletes at the same moment vanishes while it reads the states:
+  // ask again.
+  CommandResult r;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    r = RunCommand({FindTool("runc"), "list", "--quiet"}, 10000);
+    if (r.exit_code == 0) break;
+    ::usleep(50'000);
+  }
   std::istringstream in(r.output);
   std::string id;
   const std::string prefix = "harvey-" + std::to_string(pid) + "-";

@@ -71,11 +71,14 @@ case $case_name in
   missing-build)
     private_harvey
     schedule_two_builds
-    # Starts the real build once, removing itself first: the restart after
-    # the power loss finds no build.
+    # Starts the real build; its second start (harvey's spare worker of
+    # that build, forked while the first opens its connection:
+    # harness/boundary/fork_launcher.cc) removes it, so the restart after
+    # the power loss finds no build. Not the first start: two processes
+    # start it at once, and one would find it gone before opening it.
     cat > "$work/bin/harvey-sqlite-$version" <<SH
 #!/bin/sh
-rm -f "\$0"
+mkdir "$work/started" 2>/dev/null || rm -f "\$0"
 exec "$build/harvey-sqlite-$version" "\$@"
 SH
     chmod +x "$work/bin/harvey-sqlite-$version"
