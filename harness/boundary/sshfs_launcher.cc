@@ -18,9 +18,12 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include "harness/os/process.h"
@@ -49,6 +52,31 @@ int FreeLoopbackPort() {
   }
   ::close(s);
   return port;
+}
+
+// Whether process `pid` holds the socket listening on 127.0.0.1:`port`
+// (/proc/net/tcp names the listener's inode; /proc/PID/fd its sockets).
+bool Listens(pid_t pid, int port) {
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // the header
+  char want[16];
+  std::snprintf(want, sizeof want, "0100007F:%04X", port);
+  std::string inode;
+  while (std::getline(tcp, line)) {
+    std::istringstream f(line);
+    std::string sl, local, remote, state, queues, timer, retr, uid, timeout, node;
+    f >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> node;
+    if (local == want && state == "0A") inode = node;  // 0A: LISTEN
+  }
+  if (inode.empty()) return false;
+  const std::string target = "socket:[" + inode + "]";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    std::error_code rec;
+    if (fs::read_symlink(e.path(), rec).string() == target) return true;
+  }
+  return false;
 }
 
 bool Accepts(int port) {
@@ -199,7 +227,10 @@ class SshfsLauncher : public SandboxLauncher {
       if (!pid.ok()) return pid.error();
       sshd_pid_ = pid.value();
       for (int i = 0; i < 500; ++i) {  // 5 s
-        if (Accepts(port_)) return "";
+        // Accepting is not enough: the port may be another process's (a
+        // parallel `--jobs` campaign's sshd took it between
+        // FreeLoopbackPort and our bind; ours then fails and exits).
+        if (Accepts(port_) && Listens(sshd_pid_, port_)) return "";
         if (WaitForExit(sshd_pid_, 0)) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
