@@ -72,6 +72,14 @@ void CpuTimes(std::map<int, unsigned long long>* idle, std::map<int, unsigned lo
   std::fclose(f);
 }
 
+// Whether pinning may happen: HARVEY_PIN_CPU is not 0 and the affinity mask
+// harvey started with (read into s.allowed) has at least two CPUs.
+bool MayPin(State& s) {
+  const char* env = std::getenv("HARVEY_PIN_CPU");
+  return !(env != nullptr && std::strcmp(env, "0") == 0) &&
+         ::sched_getaffinity(0, sizeof s.allowed, &s.allowed) == 0 && CPU_COUNT(&s.allowed) >= 2;
+}
+
 void PinTreeTo(State& s, int cpu) {
   s.cpu = cpu;
   SetTreeAffinity(One(cpu));
@@ -86,11 +94,7 @@ void Unpin(State& s) {
 
 void PinJobToCpu(int index) {
   State& s = S();
-  const char* env = std::getenv("HARVEY_PIN_CPU");
-  if ((env != nullptr && std::strcmp(env, "0") == 0) ||
-      ::sched_getaffinity(0, sizeof s.allowed, &s.allowed) != 0 || CPU_COUNT(&s.allowed) < 2) {
-    return;
-  }
+  if (!MayPin(s)) return;
   int nth = index % CPU_COUNT(&s.allowed);
   for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
     if (!CPU_ISSET(cpu, &s.allowed) || nth-- > 0) continue;
@@ -109,9 +113,7 @@ void KeepOnOneCpu() {
   const auto now = std::chrono::steady_clock::now();
   if (!s.initialized) {
     s.initialized = true;
-    const char* env = std::getenv("HARVEY_PIN_CPU");
-    if ((env != nullptr && std::strcmp(env, "0") == 0) ||
-        ::sched_getaffinity(0, sizeof s.allowed, &s.allowed) != 0 || CPU_COUNT(&s.allowed) < 2) {
+    if (!MayPin(s)) {
       s.off = true;
       return;
     }

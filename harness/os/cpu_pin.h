@@ -37,7 +37,7 @@ void KeepOnOneCpu();
 // with everything it starts, to the allowed CPU number `index` mod their
 // count, and KeepOnOneCpu() then does nothing in it. Measured (fork, default
 // crash mix, 2 jobs on 2 cores, load ~2.7 from neighbours): 148 schedules/s
-// with KeepOnOneCpu per job, 137 with no pin, 185 with one CPU per job.
+// with KeepOnOneCpu per job, 137 with no pin, 143-165 with one CPU per job.
 // Nothing with HARVEY_PIN_CPU=0 or fewer than two allowed CPUs.
 void PinJobToCpu(int index);
 
