@@ -1,7 +1,5 @@
 #include "harness/cli/bench_jobs.h"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <csignal>
 #include <vector>
@@ -55,6 +53,8 @@ JobsRow RunBenchRowJobs(const BenchArgs& a, bool crashes, const std::string& run
     }
     jobs.push_back(Job{.p = p.value()});
   }
+  std::vector<JobProcess*> channels;
+  for (Job& j : jobs) channels.push_back(&j.p);
   bool forwarded = false;
   while (std::any_of(jobs.begin(), jobs.end(), [](const Job& j) { return !j.p.exited; })) {
     if ((Interrupted() || row.status != "ok") && !forwarded) {
@@ -64,20 +64,8 @@ JobsRow RunBenchRowJobs(const BenchArgs& a, bool crashes, const std::string& run
         j.stopped = true;
       }
     }
-    std::vector<pollfd> fds;
-    std::vector<Job*> owners;
-    for (Job& j : jobs) {
-      if (j.p.fd >= 0) {
-        fds.push_back(pollfd{.fd = j.p.fd, .events = POLLIN, .revents = 0});
-        owners.push_back(&j);
-      }
-    }
-    if (!fds.empty()) ::poll(fds.data(), fds.size(), 200);
-    for (size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].revents == 0) continue;
-      for (const nlohmann::json& line : ReadJobLines(&owners[i]->p)) {
-        if (line.value("t", "") == "result" && line.contains("json")) owners[i]->result = line["json"];
-      }
+    for (const auto& [i, line] : PollJobs(channels, 200)) {
+      if (line.value("t", "") == "result" && line.contains("json")) jobs[i].result = line["json"];
     }
     for (Job& j : jobs) {
       if (j.p.fd < 0 && !j.p.exited) ReapJob(&j.p, 30000);

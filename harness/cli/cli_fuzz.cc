@@ -60,9 +60,39 @@ std::string FuzzRates(const CampaignResult& t) {
   return out;
 }
 
-namespace {
+nlohmann::json CampaignJson(const FuzzArgs& a, uint64_t seed, const CampaignResult& t, bool interrupted,
+                            const std::vector<SqliteBuild>& builds, const TreeMemory& memory) {
+  nlohmann::json j{{"boundary", a.boundary},
+                   {"seed", seed},
+                   {"schedules", t.schedules},
+                   {"steps", t.steps},
+                   {"findings", t.mismatch ? 1 : 0},
+                   {"elapsed_s", t.elapsed_s},
+                   {"schedules_per_s", t.elapsed_s > 0 ? t.schedules / t.elapsed_s : 0.0},
+                   {"steps_per_s", t.elapsed_s > 0 ? t.steps / t.elapsed_s : 0.0},
+                   {"crashes", t.crashes},
+                   {"policy", a.policy},
+                   {"yields", t.yields},
+                   {"overlapped_steps", t.overlapped},
+                   {"yields_per_s", t.elapsed_s > 0 ? t.yields / t.elapsed_s : 0.0},
+                   {"interrupted", interrupted},
+                   {"sqlite", a.sqlite.empty() ? std::string(kSystemSqlite) : a.sqlite}};
+  nlohmann::json sqlite_builds = nlohmann::json::array();
+  for (const SqliteBuild& b : builds) sqlite_builds.push_back(ToJson(b));
+  j["sqlite_builds"] = sqlite_builds;
+  // Resident sizes (KiB, /proc VmRSS and VmHWM): this process and every
+  // process under it (workers, sandbox helpers; --jobs: the jobs too).
+  j["memory"] = nlohmann::json{{"coordinator_rss_kb", memory.self.rss_kb},
+                               {"coordinator_hwm_kb", memory.self.hwm_kb},
+                               {"worker_processes", memory.children},
+                               {"workers_rss_kb", memory.children_total.rss_kb},
+                               {"workers_hwm_kb", memory.children_total.hwm_kb},
+                               {"largest_worker_rss_kb", memory.children_max_rss_kb}};
+  if (!a.shard.empty()) j["shard"] = a.shard;
+  return j;
+}
 
-std::string Rates(const CampaignResult& t) { return FuzzRates(t); }
+namespace {
 
 // A finding's replay line names `where` (--agent ... for a probe).
 std::string ReplayHint(std::string text, const std::string& boundary, const std::string& where) {
@@ -297,7 +327,7 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
                     {"last", CampaignIndex(spec, now.schedules - 1)}});
       return;
     }
-    progress.Update([&] { return "fuzz " + label + ": " + Rates(now) + "; " + MemoryPhrase(SelfAndDescendantsMemory()); });
+    progress.Update([&] { return "fuzz " + label + ": " + FuzzRates(now) + "; " + MemoryPhrase(SelfAndDescendantsMemory()); });
     if (!a.junit.empty() && now.schedules - junit.first >= kJunitBatch) {
       junit.suite.cases.push_back(junit.Batch(a.boundary, now.schedules, now.elapsed_s));
     }
@@ -376,7 +406,7 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     std::fputs(DescribeBuilds(t.sqlite, "").c_str(), stderr);
     if (site) std::fputs(site->describe.c_str(), stderr);
     std::fprintf(stderr, "%s %s seed %llu: %s: %s\n", site ? "probe" : "fuzz", label.c_str(),
-                 static_cast<unsigned long long>(seed), Rates(t).c_str(), verdict.c_str());
+                 static_cast<unsigned long long>(seed), FuzzRates(t).c_str(), verdict.c_str());
     std::fprintf(stderr, "memory at the end: %s\n", MemoryPhrase(memory).c_str());
   }
   nlohmann::json junit_final;  // a job's failure/error testcase, for its parent
@@ -417,37 +447,10 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
     }
   }
   if (a.json || channel.active()) {
-    nlohmann::json j{{"boundary", a.boundary},
-                     {"seed", seed},
-                     {"schedules", t.schedules},
-                     {"steps", t.steps},
-                     {"findings", t.mismatch ? 1 : 0},
-                     {"elapsed_s", t.elapsed_s},
-                     {"schedules_per_s", t.elapsed_s > 0 ? t.schedules / t.elapsed_s : 0.0},
-                     {"steps_per_s", t.elapsed_s > 0 ? t.steps / t.elapsed_s : 0.0},
-                     {"crashes", t.crashes},
-                     {"policy", a.policy},
-                     {"yields", t.yields},
-                     {"overlapped_steps", t.overlapped},
-                     {"yields_per_s", t.elapsed_s > 0 ? t.yields / t.elapsed_s : 0.0},
-                     {"interrupted", interrupted},
-                     {"sqlite", a.sqlite.empty() ? std::string(kSystemSqlite) : a.sqlite}};
-    nlohmann::json builds = nlohmann::json::array();
-    for (const SqliteBuild& b : t.sqlite) builds.push_back(ToJson(b));
-    j["sqlite_builds"] = builds;
-    // Resident sizes (KiB, /proc VmRSS and VmHWM) at the campaign's end:
-    // this process and every worker process (and sandbox helper) under it.
-    j["memory"] = nlohmann::json{{"coordinator_rss_kb", memory.self.rss_kb},
-                                 {"coordinator_hwm_kb", memory.self.hwm_kb},
-                                 {"worker_processes", memory.children},
-                                 {"workers_rss_kb", memory.children_total.rss_kb},
-                                 {"workers_hwm_kb", memory.children_total.hwm_kb},
-                                 {"largest_worker_rss_kb", memory.children_max_rss_kb}};
+    nlohmann::json j = CampaignJson(a, seed, t, interrupted, t.sqlite, memory);
     if (!t.error.empty()) j["harness_error"] = t.error;  // harvey's problem, not a finding
     if (!finding_path.empty()) j["finding"] = finding_path;
     if (site) j.update(site->json);
-    if (!a.shard.empty()) j["shard"] = a.shard;
-    if (!t.error.empty()) j["harness_error"] = t.error;
     if (!shrunk_path.empty()) j["shrunk"] = shrunk;
     if (channel.active()) {
       if (t.schedule) j["schedule_index"] = t.schedule_index;

@@ -1,7 +1,5 @@
 #include "harness/cli/fuzz_jobs.h"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -50,6 +48,16 @@ void Answer(Job& j, bool save) {
 }
 
 uint64_t U(const nlohmann::json& j, const char* key) { return j.value(key, uint64_t{0}); }
+
+// A job's figures from its progress line ("p") or its final report (which
+// names the overlapped steps as --json does).
+void ReadFigures(const nlohmann::json& j, const char* overlapped_key, CampaignResult* f) {
+  f->schedules = U(j, "schedules");
+  f->steps = U(j, "steps");
+  f->crashes = U(j, "crashes");
+  f->yields = U(j, "yields");
+  f->overlapped = U(j, overlapped_key);
+}
 
 }  // namespace
 
@@ -109,6 +117,13 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
   bool error_seen = false;  // a job reported a harness error
   const Job* failed = nullptr;  // the first such job (or one that ended without a report)
   bool decided = false;     // the lowest finding was told to save
+  // Tells `best` to save its finding; the campaign's time ends here.
+  auto decide = [&](Job& best) {
+    progress.Finish();
+    ended = elapsed();
+    Answer(best, true);
+    decided = true;
+  };
   auto lowest_finder = [&]() -> Job* {
     Job* best = nullptr;
     for (Job& j : jobs) {
@@ -116,42 +131,24 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
     }
     return best;
   };
+  std::vector<JobProcess*> channels;
+  for (Job& j : jobs) channels.push_back(&j.p);
   while (std::any_of(jobs.begin(), jobs.end(), [](const Job& j) { return !j.p.exited; })) {
-    std::vector<pollfd> fds;
-    std::vector<Job*> owners;
-    for (Job& j : jobs) {
-      if (Running(j)) {
-        fds.push_back(pollfd{.fd = j.p.fd, .events = POLLIN, .revents = 0});
-        owners.push_back(&j);
-      }
-    }
-    if (!fds.empty()) ::poll(fds.data(), fds.size(), 200);
-    for (size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].revents == 0) continue;
-      Job& j = *owners[i];
-      for (const nlohmann::json& line : ReadJobLines(&j.p)) {
-        const std::string type = line.value("t", "");
-        if (type == "p") {
-          j.figures.schedules = U(line, "schedules");
-          j.figures.steps = U(line, "steps");
-          j.figures.crashes = U(line, "crashes");
-          j.figures.yields = U(line, "yields");
-          j.figures.overlapped = U(line, "overlapped");
-          j.last = U(line, "last");
-        } else if (type == "found") {
-          j.found = U(line, "index");
-          if (decided || error_seen) Answer(j, false);  // a later one than the saved one, or moot
-        } else if (type == "result" && line.contains("json")) {
-          j.result = line["json"];
-          j.figures.schedules = U(j.result, "schedules");
-          j.figures.steps = U(j.result, "steps");
-          j.figures.crashes = U(j.result, "crashes");
-          j.figures.yields = U(j.result, "yields");
-          j.figures.overlapped = U(j.result, "overlapped_steps");
-          if (j.result.contains("harness_error") && !j.stopped && !forwarded) {
-            error_seen = true;
-            if (!failed) failed = &j;
-          }
+    for (const auto& [i, line] : PollJobs(channels, 200)) {
+      Job& j = jobs[i];
+      const std::string type = line.value("t", "");
+      if (type == "p") {
+        ReadFigures(line, "overlapped", &j.figures);
+        j.last = U(line, "last");
+      } else if (type == "found") {
+        j.found = U(line, "index");
+        if (decided || error_seen) Answer(j, false);  // a later one than the saved one, or moot
+      } else if (type == "result" && line.contains("json")) {
+        j.result = line["json"];
+        ReadFigures(j.result, "overlapped_steps", &j.figures);
+        if (j.result.contains("harness_error") && !j.stopped && !forwarded) {
+          error_seen = true;
+          if (!failed) failed = &j;
         }
       }
     }
@@ -177,13 +174,7 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
       // An interrupt still saves the lowest finding already made (as --jobs 1
       // saves the one it stopped at); a harness error saves none.
       if (!decided) {
-        Job* best = error_seen ? nullptr : lowest_finder();
-        if (best) {
-          progress.Finish();
-          ended = elapsed();
-          Answer(*best, true);
-          decided = true;
-        }
+        if (Job* best = error_seen ? nullptr : lowest_finder()) decide(*best);
       }
       for (Job& j : jobs) Answer(j, false);
     } else if (!decided) {
@@ -200,10 +191,7 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
           }
         }
         if (all_resolved) {
-          progress.Finish();
-          ended = elapsed();
-          Answer(*best, true);
-          decided = true;
+          decide(*best);
           for (Job& j : jobs) Answer(j, false);
         }
       }
@@ -237,8 +225,7 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
   for (const Job& j : jobs) {
     if (j.result.is_null()) continue;
     for (const nlohmann::json& b : j.result.value("sqlite_builds", nlohmann::json::array())) {
-      SqliteBuild s{.name = b.value("sqlite", ""), .version = b.value("version", ""),
-                    .source_id = b.value("source_id", "")};
+      const SqliteBuild s = SqliteBuildFromJson(b);
       if (std::find(builds.begin(), builds.end(), s) == builds.end()) builds.push_back(s);
     }
   }
@@ -310,39 +297,15 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
                          {"exit", ExitCodeOf(j.p.status)},
                          {"stopped_early", j.stopped}});
     }
-    nlohmann::json sqlite_builds = nlohmann::json::array();
-    for (const SqliteBuild& b : builds) sqlite_builds.push_back(ToJson(b));
-    nlohmann::json j{{"boundary", a.boundary},
-                     {"seed", seed},
-                     {"jobs", jobs.size()},
-                     {"schedules", t.schedules},
-                     {"steps", t.steps},
-                     {"findings", winner ? 1 : 0},
-                     {"elapsed_s", t.elapsed_s},  // the parent's wall time: every rate is over all jobs
-                     {"schedules_per_s", t.elapsed_s > 0 ? t.schedules / t.elapsed_s : 0.0},
-                     {"steps_per_s", t.elapsed_s > 0 ? t.steps / t.elapsed_s : 0.0},
-                     {"crashes", t.crashes},
-                     {"policy", a.policy},
-                     {"yields", t.yields},
-                     {"overlapped_steps", t.overlapped},
-                     {"yields_per_s", t.elapsed_s > 0 ? t.yields / t.elapsed_s : 0.0},
-                     {"interrupted", interrupted},
-                     {"sqlite", a.sqlite.empty() ? std::string(kSystemSqlite) : a.sqlite},
-                     {"sqlite_builds", sqlite_builds},
-                     {"memory", {{"coordinator_rss_kb", memory.self.rss_kb},
-                                 {"coordinator_hwm_kb", memory.self.hwm_kb},
-                                 {"worker_processes", memory.children},  // jobs included
-                                 {"workers_rss_kb", memory.children_total.rss_kb},
-                                 {"workers_hwm_kb", memory.children_total.hwm_kb},
-                                 {"largest_worker_rss_kb", memory.children_max_rss_kb}}},
-                     {"per_job", per_job}};
+    nlohmann::json j = CampaignJson(a, seed, t, interrupted, builds, memory);  // memory: jobs included
+    j["jobs"] = jobs.size();
+    j["per_job"] = per_job;
     if (!error.empty()) j["harness_error"] = error;
     if (winner) {
       if (winner->result.contains("finding")) j["finding"] = winner->result["finding"];
       if (winner->result.contains("shrunk")) j["shrunk"] = winner->result["shrunk"];
       if (winner->result.contains("schedule_index")) j["schedule_index"] = winner->result["schedule_index"];
     }
-    if (!a.shard.empty()) j["shard"] = a.shard;
     std::cout << j.dump() << "\n";
   }
   if (interrupted) return 128 + InterruptSignal();

@@ -17,10 +17,15 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "harness/cli/cli.h"
 #include "harness/coordinator/campaign.h"
+#include "harness/os/memory.h"
 #include "harness/report/junit.h"
+#include "harness/worker/sqlite_build.h"
 
 namespace harvey::harness {
 
@@ -56,5 +61,12 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
 
 // The figures of a summary or progress line (cli_fuzz.cc).
 std::string FuzzRates(const CampaignResult& t);
+
+// The --json summary of a campaign, as --jobs 1 and the --jobs parent print
+// it (cli_fuzz.cc): totals and rates of `t`, the settings of `a`, `builds`
+// and the resident sizes in `memory`; each caller adds what is its own
+// (finding, harness_error, per_job, ...).
+nlohmann::json CampaignJson(const FuzzArgs& a, uint64_t seed, const CampaignResult& t, bool interrupted,
+                            const std::vector<SqliteBuild>& builds, const TreeMemory& memory);
 
 }  // namespace harvey::harness

@@ -1,5 +1,6 @@
 #include "harness/cli/jobs.h"
 
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "harness/cli/cli.h"
 #include "harness/os/cpu_pin.h"
@@ -78,6 +80,23 @@ std::vector<nlohmann::json> ReadJobLines(JobProcess* p) {
     nlohmann::json j = nlohmann::json::parse(p->partial.substr(0, nl), nullptr, /*allow_exceptions=*/false);
     p->partial.erase(0, nl + 1);
     if (j.is_object()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::vector<std::pair<size_t, nlohmann::json>> PollJobs(const std::vector<JobProcess*>& procs, int timeout_ms) {
+  std::vector<pollfd> fds;
+  std::vector<size_t> owners;
+  for (size_t i = 0; i < procs.size(); ++i) {
+    if (procs[i]->fd < 0) continue;
+    fds.push_back(pollfd{.fd = procs[i]->fd, .events = POLLIN, .revents = 0});
+    owners.push_back(i);
+  }
+  std::vector<std::pair<size_t, nlohmann::json>> out;
+  if (fds.empty() || ::poll(fds.data(), fds.size(), timeout_ms) <= 0) return out;
+  for (size_t k = 0; k < fds.size(); ++k) {
+    if (fds[k].revents == 0) continue;
+    for (nlohmann::json& line : ReadJobLines(procs[owners[k]])) out.emplace_back(owners[k], std::move(line));
   }
   return out;
 }

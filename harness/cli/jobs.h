@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +49,11 @@ Result<JobProcess> StartJob(int job, const std::vector<std::string>& args);
 // nothing is buffered and the fd is readable: call after poll). Lines that
 // are not JSON are skipped. At EOF closes the fd (fd = -1).
 std::vector<nlohmann::json> ReadJobLines(JobProcess* p);
+
+// Waits up to `timeout_ms` for any job of `procs` whose channel is open to
+// send, then returns the complete lines received (ReadJobLines), each with
+// the index in `procs` of its sender. Returns none on timeout or EINTR.
+std::vector<std::pair<size_t, nlohmann::json>> PollJobs(const std::vector<JobProcess*>& procs, int timeout_ms);
 
 // Sends one line to the child ("save", "drop").
 void ReplyToJob(const JobProcess& p, const std::string& line);

@@ -6,6 +6,7 @@
 #include "harness/boundary/placements.h"
 #include "harness/os/process.h"
 #include "harness/coordinator/runner.h"
+#include "harness/report/report.h"
 
 namespace harvey::harness {
 namespace {
@@ -37,7 +38,7 @@ MatrixCell RunElsewhere(const std::string& file, const std::string& build, const
   const std::string verdict = j.value("verdict", "");
   c.trace = std::stoull(j.value("trace", "0"), nullptr, 16);
   for (const auto& w : j.value("sqlite", nlohmann::json::array())) {
-    c.sqlite.push_back({w.value("sqlite", ""), w.value("version", ""), w.value("source_id", "")});
+    c.sqlite.push_back(SqliteBuildFromJson(w));
   }
   if (verdict == "pass") {
     c.status = "pass";

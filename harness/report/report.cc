@@ -54,6 +54,11 @@ nlohmann::json ToJson(const SqliteBuild& b) {
   return {{"sqlite", b.name}, {"version", b.version}, {"source_id", b.source_id}};
 }
 
+SqliteBuild SqliteBuildFromJson(const nlohmann::json& j) {
+  return SqliteBuild{.name = j.value("sqlite", ""), .version = j.value("version", ""),
+                     .source_id = j.value("source_id", "")};
+}
+
 nlohmann::json SqliteJson(const model::Schedule& s, const std::vector<SqliteBuild>& sqlite) {
   nlohmann::json out = nlohmann::json::array();
   for (const model::Worker& w : s.workers) {

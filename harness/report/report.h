@@ -31,6 +31,8 @@ std::string FindingText(const model::Schedule& s, const model::Mismatch& m,
 
 // {"sqlite":"3.54.1","version":"3.54.1","source_id":"..."}
 nlohmann::json ToJson(const SqliteBuild& b);
+// The inverse of ToJson (missing fields: "").
+SqliteBuild SqliteBuildFromJson(const nlohmann::json& j);
 
 // [{"worker":"w1","sqlite":"system","version":"3.40.1","source_id":"..."}, ...]
 // for the workers of `s` (builds looked up by name as in DescribeSqlite).
