@@ -127,6 +127,20 @@ const char* KindName(uint32_t kind) {
   return ToString(static_cast<VfsEvent>(kind));
 }
 
+// The addr2line to run: LLVM's first. GNU addr2line 2.40 (Debian 12) does
+// not follow the DWARF 5 range lists (DW_AT_ranges, rnglistx) that clang 14
+// gives an inlined function whose code is split in pieces, so it names the
+// caller alone there: a point inside inlined sqlite3WalOpen or
+// walIteratorNext was credited to pagerOpenWal or walCheckpoint, and those
+// functions were "never entered". "" if there is none.
+std::string Addr2line() {
+  for (const char* name : {"llvm-addr2line-14", "llvm-addr2line", "addr2line"}) {
+    std::string path = FindTool(name);
+    if (!path.empty()) return path;
+  }
+  return "";
+}
+
 // The function chain (innermost first, inlined frames included) of code
 // addresses of one executable: addr2line with the line tables when it is
 // here (the -shm builds have them), else the ELF symbol table alone.
@@ -142,7 +156,7 @@ class Symbolizer {
     for (uint64_t o : offsets) {
       if (!chains_.count(o)) todo.push_back(o);
     }
-    static const std::string addr2line = FindTool("addr2line");
+    static const std::string addr2line = Addr2line();
     for (size_t i = 0; i < todo.size();) {
       std::vector<std::string> argv;
       std::vector<uint64_t> batch;
