@@ -139,7 +139,10 @@ endfunction()
 #     harvey_sqlite_release_library does (same definitions, HARVEY_SQLITE_OPT),
 #     plus clang's SanitizerCoverage: a call before every load and store
 #     (trace-loads/trace-stores) and a guard on every edge (trace-pc-guard),
-#     answered by harness/worker/shm_hooks.cc; and line tables
+#     answered by harness/worker/shm_hooks.cc; SQLite's memcpy/memset/
+#     memcmp renamed to the hooks' harvey_shm_* (-include shm_mem.h), and
+#     -fno-builtin so clang neither expands them nor makes libc calls of
+#     SQLite's loops (a libc copy has no load or store hook); and line tables
 #     (-gline-tables-only, with inlining), so `harvey fuzz --reach` names
 #     the wal.c function of a point even where -O1 inlined it. Always
 #     compiled by clang (HARVEY_CLANG), whatever the project's C compiler: gcc
@@ -157,8 +160,9 @@ function(harvey_sqlite_shm_object out_var dir version)
   add_custom_command(OUTPUT ${obj}
     COMMAND ${CMAKE_C_COMPILER_LAUNCHER} ${HARVEY_CLANG} -c ${opt} -w -fPIE -DNDEBUG
             -gline-tables-only -fsanitize-coverage=trace-pc-guard,trace-loads,trace-stores
+            -fno-builtin -include ${PROJECT_SOURCE_DIR}/harness/worker/shm_mem.h
             ${defs} -I${dir} ${dir}/sqlite3.c -o ${obj}
-    DEPENDS ${dir}/sqlite3.c
+    DEPENDS ${dir}/sqlite3.c ${PROJECT_SOURCE_DIR}/harness/worker/shm_mem.h
     COMMENT "SQLite ${version}, shm-instrumented (clang SanitizerCoverage)"
     VERBATIM)
   set(${out_var} ${obj} PARENT_SCOPE)

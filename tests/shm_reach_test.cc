@@ -4,6 +4,9 @@
 // shm-instrumented build harvey-sqlite-V-shm beside harvey (CMake's
 // HARVEY_SQLITE_SHM, on by default when a version is built and clang is
 // here) and are skipped without it.
+#include <algorithm>
+#include <cstring>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -17,6 +20,7 @@
 #include "harness/coordinator/interleave.h"
 #include "harness/coordinator/reach_report.h"
 #include "harness/os/process.h"
+#include "harness/worker/shm_copy.h"
 #include "harness/worker/shm_regions.h"
 #include "harness/worker/sqlite_build.h"
 #include "harness/worker/vfs_shim.h"
@@ -68,6 +72,75 @@ TEST(ShmRegions, FieldNamesFollowWalC) {
   EXPECT_STREQ(ShmFieldName(32768 + 16384, &within), "aHash");
   EXPECT_STREQ(ShmFieldName(32768 + 8, &within), "aPgno");
   EXPECT_EQ(within, 8);
+}
+
+// Records the shm-read/shm-write events of this thread, and calls `on`
+// (if set) at each, as a worker's pause would happen there.
+struct ShmEvents : VfsListener {
+  std::vector<std::pair<char, int64_t>> seen;  // ('r' | 'w', offset)
+  std::function<void()> on;
+  void OnEvent(VfsEvent e, FileRole, int64_t arg) override {
+    if (e == VfsEvent::kShmRead || e == VfsEvent::kShmWrite) seen.emplace_back(e == VfsEvent::kShmRead ? 'r' : 'w', arg);
+    if (on) on();
+  }
+};
+
+// SQLite's memcpy/memset/memcmp in the -shm build: a range in the
+// wal-index is split into 16-byte chunks in the header and 4 KiB chunks
+// beyond, each reported before it is done; other ranges report nothing.
+TEST(ShmCopy, WalIndexRangesAreSplitAtTheirPointsAndGiveLibcResults) {
+  alignas(64) static char region[32768];
+  int owner = 0;
+  NoteShmRegion(&owner, 0, sizeof region, region);
+  ShmEvents ev;
+  SetVfsListener(&ev);
+  char hdr[48];
+  for (int i = 0; i < 48; ++i) region[i] = static_cast<char>(i + 1);
+
+  // A header copy out of the wal-index (walIndexTryHdr): three reads, and a
+  // pause at the second one sees the first 16 bytes copied, no more.
+  std::memset(hdr, 0, sizeof hdr);
+  int at_second = -1;
+  ev.on = [&] {
+    if (ev.seen.size() == 2) at_second = static_cast<int>(std::count(hdr, hdr + 48, 0));
+  };
+  EXPECT_EQ(ShmCopy(hdr, region, 48, nullptr), hdr);
+  ev.on = nullptr;
+  EXPECT_EQ(std::memcmp(hdr, region, 48), 0);
+  EXPECT_EQ(ev.seen, (std::vector<std::pair<char, int64_t>>{{'r', 0}, {'r', 16}, {'r', 32}}));
+  EXPECT_EQ(at_second, 32) << "the copy must be split: 16 bytes done at the second point";
+
+  // Into the second header (walIndexWriteHdr), unaligned end: writes at 48, 64, 80.
+  ev.seen.clear();
+  ShmCopy(region + 48, hdr, 40, nullptr);
+  EXPECT_EQ(ev.seen, (std::vector<std::pair<char, int64_t>>{{'w', 48}, {'w', 64}, {'w', 80}}));
+  EXPECT_EQ(std::memcmp(region + 48, hdr, 40), 0);
+
+  // A compare stops at the first chunk that differs; its sign is memcmp's.
+  ev.seen.clear();
+  hdr[20] = 100;
+  EXPECT_LT(ShmCompare(region, hdr, 48, nullptr), 0);
+  EXPECT_EQ(ev.seen, (std::vector<std::pair<char, int64_t>>{{'r', 0}, {'r', 16}}));
+  ev.seen.clear();
+  EXPECT_GT(ShmCompare(hdr, region, 48, nullptr), 0);
+  EXPECT_EQ(ShmCompare(region, region, 48, nullptr), 0);
+
+  // Beyond the header, one point per 4 KiB of wal-index offset.
+  ev.seen.clear();
+  EXPECT_EQ(ShmFill(region + 200, 7, 10000, nullptr), region + 200);
+  EXPECT_EQ(ev.seen, (std::vector<std::pair<char, int64_t>>{{'w', 200}, {'w', 4096}, {'w', 8192}}));
+  EXPECT_EQ(std::count(region + 200, region + 10200, 7), 10000);
+
+  // Private memory on both sides: libc, no point.
+  ev.seen.clear();
+  char a[64] = {1}, b[64] = {2};
+  ShmCopy(a, b, sizeof a, nullptr);
+  ShmFill(a, 0, sizeof a, nullptr);
+  EXPECT_EQ(ShmCompare(a, b, 0, nullptr), 0);
+  EXPECT_TRUE(ev.seen.empty());
+
+  SetVfsListener(nullptr);
+  ForgetShmRegions(&owner);
 }
 
 TEST(ShmRegions, EventNamesInTheFormat) {

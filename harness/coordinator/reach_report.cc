@@ -258,7 +258,8 @@ bool ParseCall(const std::string& line, const Symbols& symbols, Site* out) {
   const size_t star = line.find('*', call);
   Site s{Site::kAccess, symbols.Offset(addr), ""};
   if (is_jmp && target.rfind("sqlite3Os", 0) != 0 && !(target.empty() && star != std::string::npos)) return false;
-  if (target.rfind("__sanitizer_cov_load", 0) == 0 || target.rfind("__sanitizer_cov_store", 0) == 0) {
+  if (target.rfind("__sanitizer_cov_load", 0) == 0 || target.rfind("__sanitizer_cov_store", 0) == 0 ||
+      target.rfind("harvey_shm_mem", 0) == 0) {  // SQLite's memcpy/memset/memcmp there (shm_mem.h)
     s.kind = Site::kAccess;
   } else if (target.rfind("sqlite3Os", 0) == 0) {
     s.kind = Site::kVfs;

@@ -20,6 +20,7 @@
 #include <cstdint>
 
 #include "harness/worker/reach.h"
+#include "harness/worker/shm_copy.h"
 #include "harness/worker/shm_regions.h"
 #include "harness/worker/vfs_shim.h"
 
@@ -63,5 +64,21 @@ HARVEY_SHM_HOOK(4, uint32_t)
 HARVEY_SHM_HOOK(8, uint64_t)
 HARVEY_SHM_HOOK(16, __int128)
 #undef HARVEY_SHM_HOOK
+
+}  // extern "C"
+
+// SQLite's memcpy/memset/memcmp in this build (shm_mem.h): the wal-index
+// copies and compares as preemption points (shm_copy.h).
+extern "C" {
+
+void* harvey_shm_memcpy(void* dst, const void* src, size_t n) {
+  return harvey::harness::ShmCopy(dst, src, n, __builtin_return_address(0));
+}
+void* harvey_shm_memset(void* dst, int c, size_t n) {
+  return harvey::harness::ShmFill(dst, c, n, __builtin_return_address(0));
+}
+int harvey_shm_memcmp(const void* a, const void* b, size_t n) {
+  return harvey::harness::ShmCompare(a, b, n, __builtin_return_address(0));
+}
 
 }  // extern "C"
