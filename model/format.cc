@@ -52,7 +52,8 @@ constexpr EventKind kEventKinds[] = {
     EventKind::kUnlock,  EventKind::kShmLock,    EventKind::kShmBarrier,
     EventKind::kShmMap,  EventKind::kFileControl, EventKind::kSleep,   EventKind::kRead,
     EventKind::kFileSize, EventKind::kCheckReservedLock, EventKind::kFetch, EventKind::kUnfetch,
-    EventKind::kShmRead, EventKind::kShmWrite, EventKind::kShmUnmap};
+    EventKind::kShmRead, EventKind::kShmWrite, EventKind::kShmUnmap, EventKind::kFileOpen,
+    EventKind::kFileClose, EventKind::kFileDelete, EventKind::kFileAccess};
 constexpr uint32_t kMaxOrdinal = 1'000'000;
 constexpr int64_t kMaxJournalSizeLimit = 1'000'000'000;
 constexpr int64_t kMaxMmapSize = 0x7fff0000;  // SQLITE_MAX_MMAP_SIZE of Debian and the amalgamations

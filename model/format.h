@@ -38,7 +38,10 @@
 //                                   read file-size check-reserved-lock fetch unfetch
 //                                   shm-read shm-write (only in shm-instrumented
 //                                   builds, e.g. 3.54.1-shm) shm-unmap (only a
-//                                   close, which is never killed, calls it))
+//                                   close, which is never killed, calls it)
+//                                   file-open file-close file-delete
+//                                   file-access (xOpen, xClose, xDelete,
+//                                   xAccess; mostly in open and close))
 //   w1 power-loss 77               (every worker dies; the seed picks which
 //                                   unsynced writes survive; all reopen)
 //   w1 savepoint sp1               (SAVEPOINT; name: [a-z][a-z0-9_]{0,15};

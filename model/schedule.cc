@@ -107,6 +107,10 @@ const char* ToString(EventKind e) {
     case EventKind::kShmRead: return "shm-read";
     case EventKind::kShmWrite: return "shm-write";
     case EventKind::kShmUnmap: return "shm-unmap";
+    case EventKind::kFileOpen: return "file-open";
+    case EventKind::kFileClose: return "file-close";
+    case EventKind::kFileDelete: return "file-delete";
+    case EventKind::kFileAccess: return "file-access";
   }
   return "?";
 }

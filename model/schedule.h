@@ -33,6 +33,8 @@ enum class EventKind {
   kFileControl, kSleep, kRead, kFileSize, kCheckReservedLock, kFetch, kUnfetch,
   kShmRead, kShmWrite,  // loads/stores in the wal-index (shm-instrumented builds only)
   kShmUnmap,            // xShmUnmap: only a close calls it in harvey's workload (not killable)
+  // The VFS's file-name methods: xOpen, xClose (io_methods), xDelete, xAccess.
+  kFileOpen, kFileClose, kFileDelete, kFileAccess,
 };
 
 struct Config {

@@ -28,12 +28,12 @@ using testing::MakeScratch;
 using testing::MustParse;
 using testing::TempDir;
 
-TEST(ShmUnmapEvent, NamedAndAppendedLast) {
+TEST(ShmUnmapEvent, NamedAndAppendedAfterShmWrite) {
   EXPECT_STREQ(ToString(VfsEvent::kShmUnmap), "shm-unmap");
   EXPECT_STREQ(model::ToString(model::EventKind::kShmUnmap), "shm-unmap");
   // Appended after every older kind, so their numbers (wire, masks) stay.
   EXPECT_EQ(static_cast<int>(VfsEvent::kShmWrite) + 1, static_cast<int>(VfsEvent::kShmUnmap));
-  EXPECT_EQ(static_cast<int>(VfsEvent::kShmUnmap) + 1, static_cast<int>(VfsEvent::kCount));
+  EXPECT_EQ(static_cast<int>(VfsEvent::kShmUnmap) + 1, static_cast<int>(VfsEvent::kFileOpen));
   EXPECT_EQ(static_cast<int>(model::EventKind::kShmUnmap), static_cast<int>(VfsEvent::kShmUnmap));
   const model::Schedule s = MustParse("harvey-schedule 1\nworker w1\nw1 kill at shm-unmap 2\nw1 close\n");
   ASSERT_EQ(s.steps.size(), 2u);

@@ -2,7 +2,9 @@
 // flight, every op paused at each of its VFS events (the preemption points:
 // xShmLock, xShmBarrier, xShmMap, xLock/xUnlock, xWrite, xSync, xTruncate,
 // checkpoint file-controls, xSleep, xRead, xFileSize, xCheckReservedLock,
-// xFetch, xUnfetch: every harness::VfsEvent), and a decision at each point naming the
+// xFetch, xUnfetch, xShmUnmap, xOpen, xClose, xDelete, xAccess, and the
+// wal-index loads and stores of -shm builds: every harness::VfsEvent), and a
+// decision at each point naming the
 // worker that runs next (Schedule::interleave for the exact semantics).
 //
 // Steps *start* in file order (the generator's op-level interleaving stays

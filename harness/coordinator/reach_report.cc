@@ -340,7 +340,7 @@ void ScanBodies(const std::string& exe, Symbolizer& sym, const std::set<uint64_t
 }
 
 // SQLite's VFS wrappers whose method is a harvey event (vfs_shim.h); the
-// others (xClose, xDelete, xAccess, xOpen, xSectorSize, ...) are not points.
+// others (xSectorSize, xDeviceCharacteristics, xFullPathname, ...) are not points.
 // xFileControl is an event only for the WAL/checkpoint milestones.
 bool IsEventWrapper(const std::string& w) {
   static const std::set<std::string> kEvents = {
@@ -348,7 +348,8 @@ bool IsEventWrapper(const std::string& w) {
       "sqlite3OsFileSize", "sqlite3OsLock",      "sqlite3OsUnlock",      "sqlite3OsCheckReservedLock",
       "sqlite3OsFileControl", "sqlite3OsFileControlHint", "sqlite3OsSleep", "sqlite3OsShmMap",
       "sqlite3OsShmLock", "sqlite3OsShmBarrier", "sqlite3OsShmUnmap",   "sqlite3OsFetch",
-      "sqlite3OsUnfetch"};
+      "sqlite3OsUnfetch", "sqlite3OsOpen",     "sqlite3OsOpenMalloc",  "sqlite3OsClose",
+      "sqlite3OsCloseFree", "sqlite3OsDelete",  "sqlite3OsAccess"};
   return kEvents.count(w) > 0;
 }
 

@@ -93,6 +93,7 @@ FileRole RoleFor(const char* zName, int flags) {
 }
 
 int ShimClose(sqlite3_file* f) {
+  Report(VfsEvent::kFileClose, RoleOf(f), 0);
   ForgetShmRegions(f);  // SQLite unmaps first; this is for a base that does not need it
   int rc = RealMethods(f)->xClose(Real(f));
   delete Shim(f)->private_shm;
@@ -310,6 +311,7 @@ int ShimOpen(sqlite3_vfs* vfs, sqlite3_filename zName, sqlite3_file* f, int flag
   ShimFile* shim = Shim(f);
   f->pMethods = nullptr;
   shim->role = RoleFor(zName, flags);
+  Report(VfsEvent::kFileOpen, shim->role, flags);
   shim->path = zName;
   shim->private_shm = nullptr;
   if (shim->role == FileRole::kDb && std::strcmp(vfs->zName, VfsName(VfsFlavor::kPrivateShm)) == 0) {
@@ -324,10 +326,12 @@ int ShimOpen(sqlite3_vfs* vfs, sqlite3_filename zName, sqlite3_file* f, int flag
 
 // Plain forwarders to the base VFS.
 int ShimDelete(sqlite3_vfs* v, const char* name, int sync_dir) {
+  Report(VfsEvent::kFileDelete, RoleFor(name, 0), sync_dir);
   NoteDeleted(name);
   return Base(v)->xDelete(Base(v), name, sync_dir);
 }
 int ShimAccess(sqlite3_vfs* v, const char* name, int flags, int* out) {
+  Report(VfsEvent::kFileAccess, RoleFor(name, 0), flags);
   return Base(v)->xAccess(Base(v), name, flags, out);
 }
 int ShimFullPathname(sqlite3_vfs* v, const char* name, int n, char* out) {
@@ -556,6 +560,10 @@ const char* ToString(VfsEvent e) {
     case VfsEvent::kShmRead: return "shm-read";
     case VfsEvent::kShmWrite: return "shm-write";
     case VfsEvent::kShmUnmap: return "shm-unmap";
+    case VfsEvent::kFileOpen: return "file-open";
+    case VfsEvent::kFileClose: return "file-close";
+    case VfsEvent::kFileDelete: return "file-delete";
+    case VfsEvent::kFileAccess: return "file-access";
     case VfsEvent::kCount: break;
   }
   return "?";

@@ -67,6 +67,15 @@ enum class VfsEvent : uint8_t {
   kShmRead,
   kShmWrite,
   kShmUnmap,     // xShmUnmap (arg: the delete flag; 1 = the last close unlinks the -shm)
+  // The methods that name or end a file: xOpen (arg: the SQLITE_OPEN_* flags;
+  // role from the name), xClose (arg: 0), xDelete (arg: the sync-directory
+  // flag), xAccess (arg: the SQLITE_ACCESS_* question). Not events: xSectorSize and
+  // xDeviceCharacteristics (constants of the VFS), xFullPathname, xRandomness,
+  // xCurrentTime, xGetLastError (no file state).
+  kFileOpen,
+  kFileClose,
+  kFileDelete,
+  kFileAccess,
   kCount,
 };
 const char* ToString(VfsEvent e);  // "write", "sync", "shm-lock", ...
