@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/cli/fuzz_jobs.h"
 #include "harness/coordinator/bench.h"
 #include "harness/coordinator/campaign.h"
 #include "harness/os/scratch.h"
@@ -82,6 +83,17 @@ TEST(CampaignJobs, TheLimitRunsItsShareOfTheSchedules) {
   EXPECT_EQ(sum.schedules, 7u);
   EXPECT_EQ(sum.steps, whole);
   ASSERT_NE(first_ones, whole);  // the check above can tell shares from each job's first schedules
+}
+
+// A harness error is moot only above a finding another job has reported:
+// --jobs 1 stops at whichever comes first in index order.
+TEST(CampaignJobs, AHarnessErrorAboveAReportedFindingIsMoot) {
+  using F = std::vector<std::optional<uint64_t>>;
+  EXPECT_TRUE(ErrorIsMoot(9, F{std::nullopt, 5}));    // job 1 found 5, job 0 failed at 9: the finding stands
+  EXPECT_FALSE(ErrorIsMoot(4, F{std::nullopt, 5}));   // failed below the finding: --jobs 1 stops at 4
+  EXPECT_FALSE(ErrorIsMoot(5, F{5}));                 // (one index is one schedule: not both)
+  EXPECT_FALSE(ErrorIsMoot(9, F{std::nullopt, std::nullopt}));  // no finding yet: the error stops the run
+  EXPECT_TRUE(ErrorIsMoot(9, F{12, 3, std::nullopt}));  // any lower finding will do
 }
 
 }  // namespace

@@ -61,6 +61,10 @@ void ReadFigures(const nlohmann::json& j, const char* overlapped_key, CampaignRe
 
 }  // namespace
 
+bool ErrorIsMoot(uint64_t error_index, const std::vector<std::optional<uint64_t>>& found) {
+  return std::any_of(found.begin(), found.end(), [&](const std::optional<uint64_t>& f) { return f && *f < error_index; });
+}
+
 int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, const std::string& label,
                 JunitBatches junit, const std::string& where, const std::string& reach_dir) {
   const uint64_t n = static_cast<uint64_t>(a.jobs);
@@ -147,8 +151,20 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
         j.result = line["json"];
         ReadFigures(j.result, "overlapped_steps", &j.figures);
         if (j.result.contains("harness_error") && !j.stopped && !forwarded) {
-          error_seen = true;
-          if (!failed) failed = &j;
+          std::vector<std::optional<uint64_t>> found;
+          for (const Job& other : jobs) found.push_back(other.found);
+          if (j.result.contains("schedule_index") && ErrorIsMoot(U(j.result, "schedule_index"), found)) {
+            j.stopped = true;  // it ran past a finding: as if we had stopped it there (--jobs 1 never gets here)
+            progress.Finish();
+            std::fprintf(stderr,
+                         "harvey fuzz: job %d's harness error at schedule %llu comes after a finding at a lower "
+                         "index, which --jobs 1 stops at first; the finding stands (the error's schedule is kept "
+                         "as above)\n",
+                         j.p.job, static_cast<unsigned long long>(U(j.result, "schedule_index")));
+          } else {
+            error_seen = true;
+            if (!failed) failed = &j;
+          }
         }
       }
     }

@@ -12,10 +12,13 @@
 // drop its own (nothing written). So `--jobs N --count C` reports the same
 // schedule index and writes the same finding file as `--jobs 1 --count C`.
 // A harness error in any job stops every job (its message is the job's own;
-// exit 3 or 4); a ^C (or SIGTERM) is forwarded to every job.
+// exit 3 or 4), unless it came at a schedule index above a finding another
+// job has already reported (ErrorIsMoot); a ^C (or SIGTERM) is forwarded to
+// every job.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +61,13 @@ struct JunitBatches {
 // testcase of the job that stands for the campaign. Returns the exit code.
 int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, const std::string& label,
                 JunitBatches junit, const std::string& where, const std::string& reach_dir);
+
+// Whether a job's harness error at campaign index `error_index` is moot:
+// some job has reported a finding at a lower index (`found`: each job's, if
+// any). --jobs 1 runs the indices in order and stops at the first finding
+// or error, so it would never have run the schedule that failed; the job
+// counts as having passed the finding, as if it had been stopped there.
+bool ErrorIsMoot(uint64_t error_index, const std::vector<std::optional<uint64_t>>& found);
 
 // The figures of a summary or progress line (cli_fuzz.cc).
 std::string FuzzRates(const CampaignResult& t);
