@@ -15,6 +15,7 @@
 #include "harness/worker/vfs_shim.h"
 #include "model/format.h"
 #include "tests/test_util.h"
+#include "tests/vfs_recorder.h"
 
 namespace harvey::harness {
 namespace {
@@ -43,20 +44,7 @@ TEST(FileEvents, NamedAndAppendedAfterEveryOlderKind) {
   }
 }
 
-// Records the file events of this thread while alive.
-class Recorder : public VfsListener {
- public:
-  Recorder() : previous_(GetVfsListener()) { SetVfsListener(this); }
-  ~Recorder() override { SetVfsListener(previous_); }
-  void OnEvent(VfsEvent event, FileRole role, int64_t) override {
-    if (event >= VfsEvent::kFileOpen) seen.push_back(std::string(ToString(event)) + " " + ToString(role));
-  }
-  bool Has(const std::string& what) const { return std::find(seen.begin(), seen.end(), what) != seen.end(); }
-  std::vector<std::string> seen;
-
- private:
-  VfsListener* previous_;
-};
+using testing::VfsRecorder;
 
 // Opening a WAL database asks whether a -wal exists and opens it; the last
 // close closes it and deletes it (checkpoint-on-close), each an event with
@@ -67,24 +55,24 @@ TEST(FileEvents, OpenAndLastCloseOfAWalDatabaseReportThem) {
   const fs::path file = dir.path() / "t.db";
   sqlite3* db = nullptr;
   {
-    Recorder rec;
+    VfsRecorder rec;
     ASSERT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kHarveyVfsName),
               SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1);", nullptr,
                            nullptr, nullptr),
               SQLITE_OK);
-    EXPECT_TRUE(rec.Has("file-open db")) << ::testing::PrintToString(rec.seen);
-    EXPECT_TRUE(rec.Has("file-open wal")) << ::testing::PrintToString(rec.seen);
+    EXPECT_TRUE(rec.Saw(VfsEvent::kFileOpen, FileRole::kDb)) << rec.Dump();
+    EXPECT_TRUE(rec.Saw(VfsEvent::kFileOpen, FileRole::kWal)) << rec.Dump();
   }
   ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
   ASSERT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, kHarveyVfsName), SQLITE_OK);
-  Recorder rec;
+  VfsRecorder rec;
   ASSERT_EQ(sqlite3_exec(db, "SELECT * FROM t;", nullptr, nullptr, nullptr), SQLITE_OK);
-  EXPECT_TRUE(rec.Has("file-access wal")) << "pagerOpenWalIfPresent asks: " << ::testing::PrintToString(rec.seen);
+  EXPECT_TRUE(rec.Saw(VfsEvent::kFileAccess, FileRole::kWal)) << "pagerOpenWalIfPresent asks: " << rec.Dump();
   ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
-  EXPECT_TRUE(rec.Has("file-close wal")) << ::testing::PrintToString(rec.seen);
-  EXPECT_TRUE(rec.Has("file-delete wal")) << "the last close deletes the -wal: " << ::testing::PrintToString(rec.seen);
-  EXPECT_TRUE(rec.Has("file-close db")) << ::testing::PrintToString(rec.seen);
+  EXPECT_TRUE(rec.Saw(VfsEvent::kFileClose, FileRole::kWal)) << rec.Dump();
+  EXPECT_TRUE(rec.Saw(VfsEvent::kFileDelete, FileRole::kWal)) << "the last close deletes the -wal: " << rec.Dump();
+  EXPECT_TRUE(rec.Saw(VfsEvent::kFileClose, FileRole::kDb)) << rec.Dump();
   EXPECT_FALSE(fs::exists(dir.path() / "t.db-wal"));
 }
 

@@ -19,6 +19,7 @@
 #include "harness/worker/vfs_shim.h"
 #include "model/format.h"
 #include "tests/test_util.h"
+#include "tests/vfs_recorder.h"
 
 namespace harvey::harness {
 namespace {
@@ -41,19 +42,7 @@ TEST(ShmUnmapEvent, NamedAndAppendedAfterShmWrite) {
   EXPECT_NE(model::PrintSchedule(s).find("w1 kill at shm-unmap 2"), std::string::npos);
 }
 
-// Records the events of this thread while alive.
-class Recorder : public VfsListener {
- public:
-  Recorder() : previous_(GetVfsListener()) { SetVfsListener(this); }
-  ~Recorder() override { SetVfsListener(previous_); }
-  void OnEvent(VfsEvent event, FileRole role, int64_t arg) override {
-    if (event == VfsEvent::kShmUnmap) unmaps.push_back({role, arg});
-  }
-  std::vector<std::pair<FileRole, int64_t>> unmaps;
-
- private:
-  VfsListener* previous_;
-};
+using testing::VfsRecorder;
 
 sqlite3* OpenWal(const fs::path& file) {
   EXPECT_EQ(RegisterHarveyVfs(), SQLITE_OK);
@@ -73,15 +62,15 @@ TEST(ShmUnmapEvent, EveryCloseReportsItAndTheLastOneDeletes) {
   const fs::path db = dir.path() / "t.db";
   sqlite3* a = OpenWal(db);
   sqlite3* b = OpenWal(db);
-  Recorder rec;
+  VfsRecorder rec;
   ASSERT_EQ(sqlite3_close(a), SQLITE_OK);
-  ASSERT_EQ(rec.unmaps.size(), 1u);
-  EXPECT_EQ(rec.unmaps[0].first, FileRole::kDb);
-  EXPECT_EQ(rec.unmaps[0].second, 0) << "another connection is open: no checkpoint, no delete";
+  ASSERT_EQ(rec.Of(VfsEvent::kShmUnmap).size(), 1u);
+  EXPECT_EQ(rec.Of(VfsEvent::kShmUnmap)[0].role, FileRole::kDb);
+  EXPECT_EQ(rec.Of(VfsEvent::kShmUnmap)[0].arg, 0) << "another connection is open: no checkpoint, no delete";
   EXPECT_TRUE(fs::exists(dir.path() / "t.db-shm"));
   ASSERT_EQ(sqlite3_close(b), SQLITE_OK);
-  ASSERT_EQ(rec.unmaps.size(), 2u);
-  EXPECT_EQ(rec.unmaps[1].second, 1) << "the last close checkpoints and unlinks the -shm";
+  ASSERT_EQ(rec.Of(VfsEvent::kShmUnmap).size(), 2u);
+  EXPECT_EQ(rec.Of(VfsEvent::kShmUnmap)[1].arg, 1) << "the last close checkpoints and unlinks the -shm";
   EXPECT_FALSE(fs::exists(dir.path() / "t.db-shm"));
 }
 

@@ -16,6 +16,7 @@
 
 #include "harness/worker/vfs_shim.h"
 #include "tests/test_util.h"
+#include "tests/vfs_recorder.h"
 
 namespace harvey::harness {
 namespace {
@@ -158,25 +159,7 @@ TEST(VfsFidelityTest, EveryFlavorKeepsItsBaseShape) {
   EXPECT_EQ(Probe(dir.path() / "u.db", kHarveyVfsName, false).db.version, 3);
 }
 
-struct Seen : VfsListener {
-  Seen() : previous(GetVfsListener()) { SetVfsListener(this); }
-  ~Seen() override { SetVfsListener(previous); }
-  void OnEvent(VfsEvent event, FileRole role, int64_t arg) override {
-    calls.push_back({event, role, arg});
-  }
-  int Count(VfsEvent e, FileRole r) const {
-    int n = 0;
-    for (const auto& c : calls) n += c.event == e && c.role == r;
-    return n;
-  }
-  struct Call {
-    VfsEvent event;
-    FileRole role;
-    int64_t arg;
-  };
-  std::vector<Call> calls;
-  VfsListener* previous;
-};
+using Seen = testing::VfsRecorder;
 
 sqlite3* Open(const fs::path& file) {
   sqlite3* db = nullptr;

@@ -3,6 +3,7 @@
 // and clock replay from SeedVfs.
 #include "harness/worker/vfs_shim.h"
 #include "tests/test_util.h"
+#include "tests/vfs_recorder.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -66,43 +67,7 @@ class Db {
   sqlite3* db_ = nullptr;
 };
 
-struct Call {
-  VfsEvent event;
-  FileRole role;
-  int64_t arg;
-};
-
-// Records every event on the thread that installed it, for its lifetime.
-class Recorder : public VfsListener {
- public:
-  Recorder() : previous_(GetVfsListener()) { SetVfsListener(this); }
-  ~Recorder() override { SetVfsListener(previous_); }
-  void OnEvent(VfsEvent event, FileRole role, int64_t arg) override {
-    calls.push_back({event, role, arg});
-  }
-  bool Saw(VfsEvent event, FileRole role) const {
-    for (const Call& c : calls)
-      if (c.event == event && c.role == role) return true;
-    return false;
-  }
-  bool Saw(VfsEvent event, FileRole role, int64_t arg) const {
-    for (const Call& c : calls)
-      if (c.event == event && c.role == role && c.arg == arg) return true;
-    return false;
-  }
-  std::string Dump() const {
-    std::string s;
-    for (const Call& c : calls) {
-      s += std::string(ToString(c.event)) + " " + ToString(c.role) + " " +
-           std::to_string(c.arg) + "\n";
-    }
-    return s;
-  }
-  std::vector<Call> calls;
-
- private:
-  VfsListener* previous_;
-};
+using Recorder = testing::VfsRecorder;
 
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
