@@ -35,6 +35,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 field() {  # field FILE KEY: a top-level key of a --json line
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]))' "$1" "$2"
 }
+await_parent() {  # await_parent SECONDS WHAT: the backgrounded parent must exit by then; sets $code
+  for _ in $(seq $(($1 * 10))); do kill -0 "$parent_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$parent_pid" 2>/dev/null && fail "still running $1 s after $2"
+  wait "$parent_pid"
+  code=$?
+  parent_pid=""
+}
 fuzz() {  # fuzz NAME ARGS...: runs harvey fuzz with --json into $dir/NAME.json, returns its code
   local name=$1
   shift
@@ -131,11 +138,7 @@ interrupt | kill)
   }
   if [ "$case" = interrupt ]; then
     kill -INT "$parent_pid"
-    for _ in $(seq 200); do kill -0 "$parent_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$parent_pid" 2>/dev/null && fail "still running 20 s after SIGINT"
-    wait "$parent_pid"
-    code=$?
-    parent_pid=""
+    await_parent 20 SIGINT
     [ "$code" = 130 ] || { cat "$dir/log"; fail "exit $code after SIGINT, not 130"; }
     grep -q "2 jobs: .*interrupted" "$dir/log" || { cat "$dir/log"; fail "no interrupted summary"; }
     left=$(leftovers)
@@ -172,11 +175,7 @@ harness-error)
   [ -n "$worker" ] || fail "no worker of a job appeared"
   sleep 0.5
   kill -STOP "$worker"
-  for _ in $(seq 600); do kill -0 "$parent_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$parent_pid" 2>/dev/null && fail "still running 60 s after a job's worker hung"
-  wait "$parent_pid"
-  code=$?
-  parent_pid=""
+  await_parent 60 "a job's worker hung"
   [ "$code" = 4 ] || { cat "$dir/he.err"; fail "exit $code, not 4"; }
   grep -q "harness error, not a finding" "$dir/he.err" || fail "the job's message is not shown"
   grep -q "2 jobs: .*STOPPED BY A HARNESS ERROR" "$dir/he.err" || fail "no harness-error summary"
