@@ -10,7 +10,7 @@
 // shm-write with the wal-index offset as argument (vfs_shim.h); every other
 // address returns after one compare. The report goes to the thread's
 // VfsListener, which is harness code (not instrumented), so it cannot come
-// back here; a thread-local flag guards against it anyway.
+// back here (ReportShmAccess guards against it anyway).
 //
 // Code entered: trace-pc-guard gives every edge of SQLite's code a guard;
 // the first hit of each with reach counting on (reach.h) records its pc
@@ -26,15 +26,10 @@
 
 namespace {
 
-thread_local bool t_in_hook = false;
-
 [[gnu::always_inline]] inline void Access(bool write, const volatile void* addr, const void* pc) {
   const int64_t off = harvey::harness::ShmOffset(reinterpret_cast<uintptr_t>(addr));
   if (off < 0) [[likely]] return;
-  if (t_in_hook) return;
-  t_in_hook = true;
   harvey::harness::ReportShmAccess(write, off, pc);
-  t_in_hook = false;
 }
 
 }  // namespace

@@ -524,9 +524,16 @@ void SeedVfs(uint64_t seed) {
 void SetVfsListener(VfsListener* listener) { tls_listener = listener; }
 VfsListener* GetVfsListener() { return tls_listener; }
 void ReportShmAccess(bool write, int64_t offset, const void* pc) {
+  // The listener is harness code (not instrumented), so an access it makes
+  // cannot come back here; this flag guards against it anyway, for every
+  // caller (the load/store hooks and the copies of shm_copy.h).
+  thread_local bool t_reporting = false;
+  if (t_reporting) return;
+  t_reporting = true;
   const VfsEvent e = write ? VfsEvent::kShmWrite : VfsEvent::kShmRead;
   if (ReachOn()) {
-    // Above this frame: the coverage hook, then SQLite (pc and its callers).
+    // Above this frame: the coverage hook (or a copy), then SQLite (pc and
+    // its callers; a copy's extra frames leave pc alone).
     const void* pcs[kReachFrames];
     int n = CallerFrames(2, pcs, kReachFrames);
     if (n == 0 || pcs[0] != pc) {
@@ -536,6 +543,7 @@ void ReportShmAccess(bool write, int64_t offset, const void* pc) {
     NoteReach(static_cast<uint32_t>(e), pcs, n);
   }
   if (VfsListener* l = tls_listener) l->OnEvent(e, FileRole::kDb, offset);
+  t_reporting = false;
 }
 
 void SetVfsFsyncLies(bool lies) { g_fsync_lies.store(lies, std::memory_order_relaxed); }

@@ -116,8 +116,9 @@ void SetVfsListener(VfsListener* listener);
 VfsListener* GetVfsListener();
 
 // A load (write = false) or store SQLite made at `offset` in the wal-index,
-// from code at `pc` (shm_hooks.cc, shm-instrumented builds only): reported
-// like any VFS event (kShmRead/kShmWrite, role kDb).
+// from code at `pc` (shm_hooks.cc and shm_copy.h, shm-instrumented builds
+// only): reported like any VFS event (kShmRead/kShmWrite, role kDb). A call
+// made while one is being reported on this thread is dropped.
 void ReportShmAccess(bool write, int64_t offset, const void* pc);
 
 // Fault-injection hook (per process, default false). When true, xSync reports
