@@ -20,6 +20,7 @@
 #include "harness/coordinator/interleave.h"
 #include "harness/coordinator/reach_report.h"
 #include "harness/os/process.h"
+#include "harness/worker/reach.h"
 #include "harness/worker/shm_copy.h"
 #include "harness/worker/shm_regions.h"
 #include "harness/worker/sqlite_build.h"
@@ -265,6 +266,17 @@ TEST(ShmBuild, FuzzReachNamesWalFunctions) {
     EXPECT_EQ(absent.count(inlined), 0u) << inlined << " was entered (inlined) but the report missed it:\n"
                                           << r.output;
   }
+  // A read transaction begins through sqlite3WalBeginReadTransaction, whose
+  // callee walTryBeginRead reads the wal-index header: a point hit while it
+  // was on the stack, though none in its own body.
+  std::smatch during;
+  ASSERT_TRUE(std::regex_search(r.output, during,
+                                std::regex("while on the stack \\([^)]*\\): ([0-9]+) of ([0-9]+) entered")))
+      << r.output;
+  EXPECT_GT(std::stoi(during[1].str()), 0) << r.output;
+  ASSERT_TRUE(std::regex_search(r.output, during, std::regex("no point hit while on the stack[^:]*:([^\n]*)")))
+      << r.output;
+  EXPECT_EQ(during[1].str().find("sqlite3WalBeginReadTransaction"), std::string::npos) << r.output;
   // sqlite3WalClose calls xClose and xDelete (events): never in the
   // no-shared-access list, whatever the campaign reached.
   std::smatch m;
@@ -297,6 +309,17 @@ TEST(ReachReportFormat, SplitsEnteredFunctionsWithoutAPointByTheirBodies) {
   EXPECT_NE(out.find("make a shared access: 1 of 3 (33.3%)"), std::string::npos) << out;
   EXPECT_NE(out.find("issue metric (points inside / entered): 1 of 4 (25.0%)"), std::string::npos) << out;
   EXPECT_TRUE(std::regex_search(out, std::regex("never entered \\(a function of the binary\\) \\(1\\): walE"))) << out;
+  // Nothing was on the stack beyond walA: the dynamic extent adds none.
+  const std::string deep = std::to_string(kReachFrames) + " frames deep): ";
+  EXPECT_NE(out.find("while on the stack (a point hit in the function or in one it called, " + deep +
+                     "1 of 4 entered (25.0%)"),
+            std::string::npos)
+      << out;
+  r.during = {"walA", "walB"};  // walB called walA
+  const std::string deeper = FormatReach(r);
+  EXPECT_NE(deeper.find(deep + "2 of 4 entered (50.0%)"), std::string::npos) << deeper;
+  EXPECT_TRUE(std::regex_search(deeper, std::regex("no point hit while on the stack \\(2\\): walC walD\n")))
+      << deeper;
 }
 
 // PCT's change points are spread over more points per step when a worker

@@ -448,6 +448,7 @@ ReachReport CollectReach(const std::string& dir) {
           if (Skip(chain[j]) || chain[j] == "??") continue;
           if (fn.empty()) fn = chain[j];
           if (first) r.within.insert(chain[j]);
+          r.during.insert(chain[j]);
           r.entered.insert(chain[j]);
         }
       }
@@ -557,6 +558,19 @@ std::string FormatReach(const ReachReport& r) {
                     entered, pct(entered_with.size(), entered));
       out += buf;
     }
+    // The same over the dynamic extent: a point hit while the function was
+    // on the stack (in it, or in a function it called).
+    std::vector<std::string> not_during;
+    for (const std::string& fn : entered_without) {
+      if (!r.during.count(fn)) not_during.push_back(fn);
+    }
+    const size_t during = entered - not_during.size();
+    std::snprintf(buf, sizeof buf,
+                  "  while on the stack (a point hit in the function or in one it called, %d frames deep): %zu of "
+                  "%zu entered (%.1f%%)\n",
+                  kReachFrames, during, entered, pct(during, entered));
+    out += buf;
+    list("entered, no point hit while on the stack", not_during);
     list("never entered (a function of the binary)", never);
     list("never entered, no symbol (only inlined, or compiled out of this build)", absent);
   }

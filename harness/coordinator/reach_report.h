@@ -29,6 +29,12 @@ struct ReachReport {
   // Functions with a point hit in their compiled body: the calling
   // function and every function it is inlined into there.
   std::set<std::string> within;
+  // Functions on the stack when a point was hit (dynamic extent): `within`
+  // plus every function in the inline chains of the callers' frames (up to
+  // kReachFrames frames, reach.h). A point inside walIndexTryHdr counts for
+  // walTryBeginRead and sqlite3WalBeginReadTransaction too: a worker paused
+  // there is paused inside them.
+  std::set<std::string> during;
   std::set<std::string> functions_in_binary;              // every function symbol of the executables
   // What the compiled body of a function (its own code and code inlined
   // into it; in the executable's symbols that hold an entered wal.c

@@ -158,8 +158,8 @@ void NoteReach(uint32_t kind, const void* const* pcs, int n) {
       return;
     }
   }
-  // A full neighbourhood: dropped (the table has 32768 slots; a campaign
-  // hits a few thousand call sites).
+  // A full neighbourhood: dropped (the table has kReachSlots slots; a
+  // campaign hits a few thousand distinct call stacks).
 }
 
 void NoteEntered(const void* pc) {

@@ -20,9 +20,12 @@
 
 namespace harvey::harness {
 
-inline constexpr uint64_t kReachMagic = 0x3268636165727668ull;  // "hvreach2"
-inline constexpr int kReachSlots = 1 << 12;
-inline constexpr int kReachFrames = 3;
+inline constexpr uint64_t kReachMagic = 0x3368636165727668ull;  // "hvreach3"
+inline constexpr int kReachSlots = 1 << 14;
+// Frames kept per point: the call site and its callers, deep enough that a
+// point inside walIndexTryHdr still names sqlite3WalBeginReadTransaction
+// (the report's "while on the stack" reach).
+inline constexpr int kReachFrames = 8;
 inline constexpr uint32_t kReachEnteredCap = 1u << 18;
 
 // The file: a ReachHeader, kReachSlots ReachSlots (points hit), then

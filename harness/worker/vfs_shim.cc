@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -532,15 +533,18 @@ void ReportShmAccess(bool write, int64_t offset, const void* pc) {
   t_reporting = true;
   const VfsEvent e = write ? VfsEvent::kShmWrite : VfsEvent::kShmRead;
   if (ReachOn()) {
-    // Above this frame: the coverage hook (or a copy), then SQLite (pc and
-    // its callers; a copy's extra frames leave pc alone).
-    const void* pcs[kReachFrames];
-    int n = CallerFrames(2, pcs, kReachFrames);
-    if (n == 0 || pcs[0] != pc) {
-      pcs[0] = pc;
-      n = 1;
+    // Above this frame: the coverage hook, or a copy and its wrapper
+    // (shm_copy.h), then SQLite at pc and its callers. Recorded from pc.
+    constexpr int kExtra = 4;
+    const void* pcs[kReachFrames + kExtra];
+    const int got = CallerFrames(1, pcs, kReachFrames + kExtra);
+    int from = 0;
+    while (from < got && pcs[from] != pc) ++from;
+    if (from < got) {
+      NoteReach(static_cast<uint32_t>(e), pcs + from, std::min(got - from, kReachFrames));
+    } else {
+      NoteReach(static_cast<uint32_t>(e), &pc, 1);  // (no unwind information: the access site alone)
     }
-    NoteReach(static_cast<uint32_t>(e), pcs, n);
   }
   if (VfsListener* l = tls_listener) l->OnEvent(e, FileRole::kDb, offset);
   t_reporting = false;
