@@ -85,15 +85,26 @@ TEST(CampaignJobs, TheLimitRunsItsShareOfTheSchedules) {
   ASSERT_NE(first_ones, whole);  // the check above can tell shares from each job's first schedules
 }
 
-// A harness error is moot only above a finding another job has reported:
-// --jobs 1 stops at whichever comes first in index order.
-TEST(CampaignJobs, AHarnessErrorAboveAReportedFindingIsMoot) {
-  using F = std::vector<std::optional<uint64_t>>;
-  EXPECT_TRUE(ErrorIsMoot(9, F{std::nullopt, 5}));    // job 1 found 5, job 0 failed at 9: the finding stands
-  EXPECT_FALSE(ErrorIsMoot(4, F{std::nullopt, 5}));   // failed below the finding: --jobs 1 stops at 4
-  EXPECT_FALSE(ErrorIsMoot(5, F{5}));                 // (one index is one schedule: not both)
-  EXPECT_FALSE(ErrorIsMoot(9, F{std::nullopt, std::nullopt}));  // no finding yet: the error stops the run
-  EXPECT_TRUE(ErrorIsMoot(9, F{12, 3, std::nullopt}));  // any lower finding will do
+// A harness error is judged as --jobs 1 would meet it, in index order:
+// moot above a finding another job reported, waiting while a job that may
+// still find one below it has not passed its index, standing otherwise.
+TEST(CampaignJobs, AHarnessErrorIsJudgedInIndexOrder) {
+  using V = ErrorVerdict;
+  const auto running = [](std::optional<uint64_t> last) { return OtherJob{.running = true, .last = last}; };
+  const auto finder = [](uint64_t at) { return OtherJob{.found = at, .last = at ? std::optional<uint64_t>(at - 1) : std::nullopt}; };
+  EXPECT_EQ(JudgeError(9, {finder(5)}), V::kMoot);            // job 1 found 5, job 0 failed at 9: the finding stands
+  EXPECT_EQ(JudgeError(4, {finder(5)}), V::kStands);          // failed below the finding: --jobs 1 stops at 4
+  EXPECT_EQ(JudgeError(9, {finder(12), finder(3), running(2)}), V::kMoot);  // any lower finding will do
+  // The error came first; job 1 is at 6 and may still find one below 9.
+  EXPECT_EQ(JudgeError(9, {running(6)}), V::kWait);
+  EXPECT_EQ(JudgeError(9, {running(std::nullopt)}), V::kWait);  // (it has passed nothing yet)
+  EXPECT_EQ(JudgeError(9, {running(9)}), V::kStands);           // ... it passed 9 with no finding
+  EXPECT_EQ(JudgeError(9, {running(11), OtherJob{}}), V::kStands);  // the other ended (its count, its time)
+  // A job waiting with a finding above the error has passed it.
+  EXPECT_EQ(JudgeError(9, {finder(14)}), V::kStands);
+  EXPECT_EQ(JudgeError(9, {finder(14), running(8)}), V::kWait);
+  // No other job at all (--jobs 2 --count 1 runs one).
+  EXPECT_EQ(JudgeError(9, {}), V::kStands);
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ struct Job {
   bool answered = false;           // ... and was answered
   bool saved = false;              // ... "save"
   bool stopped = false;            // we sent it SIGINT
+  std::optional<uint64_t> error_at;  // it reported a harness error at this index, not judged yet
   nlohmann::json result;           // its final report (null: none came)
 };
 
@@ -61,8 +62,13 @@ void ReadFigures(const nlohmann::json& j, const char* overlapped_key, CampaignRe
 
 }  // namespace
 
-bool ErrorIsMoot(uint64_t error_index, const std::vector<std::optional<uint64_t>>& found) {
-  return std::any_of(found.begin(), found.end(), [&](const std::optional<uint64_t>& f) { return f && *f < error_index; });
+ErrorVerdict JudgeError(uint64_t error_index, const std::vector<OtherJob>& others) {
+  bool waiting = false;
+  for (const OtherJob& o : others) {
+    if (o.found && *o.found < error_index) return ErrorVerdict::kMoot;
+    if (o.running && !o.found && !(o.last && *o.last >= error_index)) waiting = true;
+  }
+  return waiting ? ErrorVerdict::kWait : ErrorVerdict::kStands;
 }
 
 int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, const std::string& label,
@@ -128,6 +134,13 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
     Answer(best, true);
     decided = true;
   };
+  auto lowest_error = [&]() -> Job* {
+    Job* low = nullptr;
+    for (Job& j : jobs) {
+      if (j.error_at && (!low || *j.error_at < *low->error_at)) low = &j;
+    }
+    return low;
+  };
   auto lowest_finder = [&]() -> Job* {
     Job* best = nullptr;
     for (Job& j : jobs) {
@@ -151,16 +164,8 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
         j.result = line["json"];
         ReadFigures(j.result, "overlapped_steps", &j.figures);
         if (j.result.contains("harness_error") && !j.stopped && !forwarded) {
-          std::vector<std::optional<uint64_t>> found;
-          for (const Job& other : jobs) found.push_back(other.found);
-          if (j.result.contains("schedule_index") && ErrorIsMoot(U(j.result, "schedule_index"), found)) {
-            j.stopped = true;  // it ran past a finding: as if we had stopped it there (--jobs 1 never gets here)
-            progress.Finish();
-            std::fprintf(stderr,
-                         "harvey fuzz: job %d's harness error at schedule %llu comes after a finding at a lower "
-                         "index, which --jobs 1 stops at first; the finding stands (the error's schedule is kept "
-                         "as above)\n",
-                         j.p.job, static_cast<unsigned long long>(U(j.result, "schedule_index")));
+          if (j.result.contains("schedule_index")) {
+            j.error_at = U(j.result, "schedule_index");  // judged below, once the others have passed it
           } else {
             error_seen = true;
             if (!failed) failed = &j;
@@ -183,6 +188,35 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
       forwarded = true;
       for (Job& j : jobs) Stop(j);
     }
+    // The lowest harness error not judged yet (JudgeError): the others run
+    // on past its index, as they do past a finding's.
+    if (Job* e = lowest_error(); e && !error_seen) {
+      std::vector<OtherJob> others;
+      for (const Job& j : jobs) {
+        if (&j != e) others.push_back({Running(j) && !j.stopped && j.result.is_null(), j.found, j.last});
+      }
+      const ErrorVerdict v = JudgeError(*e->error_at, others);
+      if (v == ErrorVerdict::kMoot) {
+        for (Job& j : jobs) {
+          if (!j.error_at) continue;
+          j.stopped = true;  // it ran past a finding: as if we had stopped it there (--jobs 1 never gets here)
+          progress.Finish();
+          std::fprintf(stderr,
+                       "harvey fuzz: job %d's harness error at schedule %llu comes after a finding at a lower "
+                       "index, which --jobs 1 stops at first; the finding stands (the error's schedule is kept "
+                       "as above)\n",
+                       j.p.job, static_cast<unsigned long long>(*j.error_at));
+          j.error_at.reset();
+        }
+      } else if (v == ErrorVerdict::kStands || forwarded) {  // (^C: what is known now)
+        error_seen = true;
+        if (!failed) failed = e;
+      } else {
+        for (Job& j : jobs) {
+          if (&j != e && Running(j) && !j.found && j.last && *j.last >= *e->error_at) Stop(j);
+        }
+      }
+    }
     if (error_seen || forwarded) {
       for (Job& j : jobs) {
         if (error_seen) Stop(j);
@@ -195,7 +229,8 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
       for (Job& j : jobs) Answer(j, false);
     } else if (!decided) {
       Job* best = lowest_finder();
-      if (best) {
+      const Job* error = lowest_error();  // a finding above it waits for its verdict
+      if (best && !(error && *error->error_at < *best->found)) {
         // Every other job runs on until it has passed the finding's index.
         bool all_resolved = true;
         for (Job& j : jobs) {

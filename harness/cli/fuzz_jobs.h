@@ -11,10 +11,14 @@
 // finding (its output appears as with --jobs 1) and every other finder to
 // drop its own (nothing written). So `--jobs N --count C` reports the same
 // schedule index and writes the same finding file as `--jobs 1 --count C`.
-// A harness error in any job stops every job (its message is the job's own;
-// exit 3 or 4), unless it came at a schedule index above a finding another
-// job has already reported (ErrorIsMoot); a ^C (or SIGTERM) is forwarded to
-// every job.
+// A harness error at schedule index e is judged the same way (JudgeError):
+// every other job runs on until it has passed e (then it is stopped) or
+// found a mismatch; a finding below e makes the error moot (the finding is
+// reported, as --jobs 1 would, which never runs schedule e), else the error
+// stops every job (its message is the job's own; exit 3 or 4). An error
+// without an index (a job that could not start its campaign, or ended
+// without a report) stops every job at once. A ^C (or SIGTERM) is
+// forwarded to every job.
 #pragma once
 
 #include <cstdint>
@@ -62,12 +66,26 @@ struct JunitBatches {
 int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, const std::string& label,
                 JunitBatches junit, const std::string& where, const std::string& reach_dir);
 
-// Whether a job's harness error at campaign index `error_index` is moot:
-// some job has reported a finding at a lower index (`found`: each job's, if
-// any). --jobs 1 runs the indices in order and stops at the first finding
-// or error, so it would never have run the schedule that failed; the job
-// counts as having passed the finding, as if it had been stopped there.
-bool ErrorIsMoot(uint64_t error_index, const std::vector<std::optional<uint64_t>>& found);
+// What the parent knows of a job other than the one whose harness error is
+// judged.
+struct OtherJob {
+  bool running = false;           // still running schedules (not ended, not stopped)
+  std::optional<uint64_t> found;  // the index of the mismatch it reported
+  std::optional<uint64_t> last;   // the index of its last passed schedule
+};
+
+// A job's harness error at campaign index `error_index`, against the other
+// jobs. --jobs 1 runs the indices in order and stops at the first finding
+// or error, so:
+//   kMoot: some job found a mismatch at a lower index; --jobs 1 reports it
+//     and never runs the schedule that failed (the erring job counts as
+//     having passed the finding, as if it had been stopped there);
+//   kWait: a running job without a finding has not passed `error_index`
+//     yet, and may still find one below it;
+//   kStands: every other job has passed `error_index`, ended, or found a
+//     mismatch above it: the error is the campaign's result.
+enum class ErrorVerdict { kMoot, kWait, kStands };
+ErrorVerdict JudgeError(uint64_t error_index, const std::vector<OtherJob>& others);
 
 // The figures of a summary or progress line (cli_fuzz.cc).
 std::string FuzzRates(const CampaignResult& t);
