@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -28,6 +27,7 @@
 #include <vector>
 
 #include "harness/boundary/agent_protocol.h"
+#include "harness/boundary/worker_child.h"
 #include "harness/os/interrupt.h"
 #include "harness/os/process.h"
 #include "harness/worker/connection.h"
@@ -372,14 +372,7 @@ void Agent::StartWorker(int fd, const std::string& peer) {
     return;
   }
   if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) _exit(0);
-    std::signal(SIGINT, SIG_IGN);  // the agent stops us in order
-    std::signal(SIGTERM, SIG_DFL);
-    std::signal(SIGHUP, SIG_IGN);
-    std::signal(SIGPIPE, SIG_IGN);
-    if (fd != 3 && ::dup2(fd, 3) < 0) _exit(2);
-    ::close_range(4, ~0u, 0);  // the listener, the control connection, other peers
+    if (!EnterWorkerChild(parent, fd)) _exit(0);  // (the agent stops us in order)
     WorkerLimits limits;
     limits.max_message = kMaxWorkerInBytes;
     const std::string dir = dir_;

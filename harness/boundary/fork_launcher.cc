@@ -1,6 +1,5 @@
 // `fork`: each worker is a child of the coordinator (harness/boundary/launchers.h).
 #include <fcntl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "harness/boundary/launchers.h"
+#include "harness/boundary/worker_child.h"
 #include "harness/os/process.h"
 #include "harness/worker/sqlite_build.h"
 #include "harness/worker/worker_main.h"
@@ -36,15 +36,7 @@ std::string ForkWorker(const std::string& binary, pid_t* id, int* fd) {
     return std::string("fork: ") + std::strerror(errno);
   }
   if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) _exit(0);
-    std::signal(SIGINT, SIG_IGN);  // the coordinator handles ^C and reaps us
-    std::signal(SIGTERM, SIG_DFL);
-    // Keep only our socket: other workers' sockets, spares, sandbox
-    // channels and whatever else the coordinator holds must not stay open
-    // in here.
-    if (sv[1] != 3 && ::dup2(sv[1], 3) < 0) _exit(2);
-    ::close_range(4, ~0u, 0);
+    if (!EnterWorkerChild(parent, sv[1])) _exit(0);  // (the coordinator handles ^C and reaps us)
     if (binary.empty()) _exit(WorkerMain(3));
     ::fcntl(3, F_SETFD, 0);  // the exec'd worker keeps its socket
     const char* argv[] = {binary.c_str(), "__worker", "--fd", "3", nullptr};

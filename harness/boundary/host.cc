@@ -18,6 +18,7 @@
 #include <thread>
 #include <utility>
 
+#include "harness/boundary/worker_child.h"
 #include "harness/os/process.h"
 #include "harness/worker/sqlite_build.h"
 #include "harness/worker/worker_main.h"
@@ -154,14 +155,7 @@ std::string MountSshfs(const HostOptions& o, pid_t* sshfs_pid) {
 }
 
 [[noreturn]] void RunWorkerChild(int worker_fd, pid_t host) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != host) _exit(0);
-  // Keep only our socket: the control channel, the spare's socket and
-  // every other descriptor of the host must not stay open in here.
-  if (worker_fd != 3 && ::dup2(worker_fd, 3) < 0) _exit(2);
-  ::close_range(4, ~0u, 0);
-  std::signal(SIGINT, SIG_IGN);  // the coordinator handles ^C and reaps us
-  std::signal(SIGHUP, SIG_IGN);
+  if (!EnterWorkerChild(host, worker_fd)) _exit(0);
   _exit(WorkerMain(3));
 }
 
