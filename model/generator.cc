@@ -90,6 +90,12 @@ void DrawConnectionSettings(uint64_t seed, const GenOptions& o, Config& c) {
     const int64_t pages = kMmapPages[rng.Below(std::size(kMmapPages))];
     c.mmap_size = pages < 0 ? int64_t{64} << 20 : pages * c.page_size;
     c.checkpoint_on_close = !rng.Chance(1, 4);
+    // A stream of its own, so the draws above (and busy_timeout's) stay
+    // what they were before this one was added.
+    Rng limit_rng(seed ^ 0x10B512E11A417ull);
+    const int64_t frame = 24 + c.page_size;  // a WAL frame: header and page
+    const int64_t kLimits[] = {-1, -1, -1, 0, 32 + 3 * frame, int64_t{1} << 20};
+    c.journal_size_limit = kLimits[limit_rng.Below(std::size(kLimits))];
   }
   if (o.draw_busy_timeout) {
     static constexpr int32_t kBusyMs[] = {0, 0, 0, 1, 10, 100, 2000};

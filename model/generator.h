@@ -27,8 +27,10 @@ struct GenOptions {
   // Connection settings as applications use them, drawn per schedule from
   // a stream of their own (so turning them on or off keeps a seed's ops):
   // mmap_size (0 half the time, else a few pages, below the database, or
-  // 64 MiB, above it) and checkpoint_on_close (on 3 times in 4). false:
-  // SQLite's defaults (mmap_size 0, checkpoint-on-close on).
+  // 64 MiB, above it), checkpoint_on_close (on 3 times in 4) and
+  // journal_size_limit (-1 half the time, else 0, a few frames, or 1 MiB:
+  // the WAL is cut back to it when a writer restarts it, walLimitSize).
+  // false: SQLite's defaults (mmap_size 0, checkpoint-on-close on, no limit).
   bool draw_settings = true;
   // Also draw busy_timeout (0 half the time, else 1..2000 ms): for
   // fine-grained campaigns, where a busy worker yields at xSleep; op-level

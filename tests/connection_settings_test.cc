@@ -278,10 +278,12 @@ TEST(ConnectionSettingsTest, GeneratorDrawsSettingsAndBusyTimeoutOnlyWhenAsked) 
   std::set<int64_t> mmaps;
   std::set<bool> ckpts;
   std::set<int32_t> busy;
+  std::set<int64_t> limits;
   for (uint64_t seed = 1; seed <= 200; ++seed) {
     const model::Schedule s = model::Generate(seed, model::GenOptions{});
     mmaps.insert(s.config.mmap_size);
     ckpts.insert(s.config.checkpoint_on_close);
+    limits.insert(s.config.journal_size_limit);
     EXPECT_EQ(s.config.busy_timeout, 0);
     model::GenOptions fine;
     fine.draw_busy_timeout = true;
@@ -294,17 +296,23 @@ TEST(ConnectionSettingsTest, GeneratorDrawsSettingsAndBusyTimeoutOnlyWhenAsked) 
     EXPECT_EQ(n.steps, s.steps);
     EXPECT_EQ(n.config.mmap_size, 0);
     EXPECT_TRUE(n.config.checkpoint_on_close);
+    EXPECT_EQ(n.config.journal_size_limit, -1);
   }
   EXPECT_GE(mmaps.size(), 4u);
   EXPECT_TRUE(mmaps.count(0));
   EXPECT_TRUE(mmaps.count(int64_t{64} << 20));
   EXPECT_EQ(ckpts.size(), 2u);
+  EXPECT_GE(limits.size(), 4u);  // -1, 0, a few frames (per page size), 1 MiB
+  EXPECT_TRUE(limits.count(-1));
+  EXPECT_TRUE(limits.count(0));
+  EXPECT_TRUE(limits.count(int64_t{1} << 20));
   EXPECT_GE(busy.size(), 4u);
   EXPECT_TRUE(busy.count(0));
 }
 
 // Campaigns draw busy_timeout only under a fine-grained policy, and a pinned
-// value (harvey fuzz --busy-timeout, --mmap-size, --checkpoint-on-close) wins.
+// value (harvey fuzz --busy-timeout, --mmap-size, --checkpoint-on-close,
+// --journal-size-limit) wins.
 TEST(ConnectionSettingsTest, CampaignsDrawBusyTimeoutOnlyWhenFineGrained) {
   harness::CampaignSpec op;
   harness::CampaignSpec pct = op;
@@ -313,7 +321,9 @@ TEST(ConnectionSettingsTest, CampaignsDrawBusyTimeoutOnlyWhenFineGrained) {
   pinned.busy_timeout = 7;
   pinned.mmap_size = 4096;
   pinned.checkpoint_on_close = false;
+  pinned.journal_size_limit = 0;
   std::set<int32_t> drawn;
+  std::set<int64_t> limits;
   for (uint64_t i = 0; i < 60; ++i) {
     EXPECT_EQ(harness::CampaignSchedule(op, i).config.busy_timeout, 0);
     drawn.insert(harness::CampaignSchedule(pct, i).config.busy_timeout);
@@ -321,9 +331,12 @@ TEST(ConnectionSettingsTest, CampaignsDrawBusyTimeoutOnlyWhenFineGrained) {
     EXPECT_EQ(c.busy_timeout, 7);
     EXPECT_EQ(c.mmap_size, 4096);
     EXPECT_FALSE(c.checkpoint_on_close);
+    EXPECT_EQ(c.journal_size_limit, 0);
+    limits.insert(harness::CampaignSchedule(op, i).config.journal_size_limit);
     EXPECT_EQ(harness::CampaignSchedule(op, i).steps, harness::CampaignSchedule(pct, i).steps);
   }
   EXPECT_GE(drawn.size(), 3u);
+  EXPECT_GE(limits.size(), 3u);  // drawn unless pinned
 }
 
 }  // namespace

@@ -59,7 +59,7 @@ struct FuzzArgs {
   std::string scratch_parent;
   std::string defect = "none";  // recorded in every generated schedule
   std::string synchronous;      // "" = drawn per schedule; else off|normal|full
-  int64_t journal_size_limit = -1;  // PRAGMA journal_size_limit for every schedule
+  std::optional<int64_t> journal_size_limit;  // unset: drawn per schedule
   std::optional<int64_t> mmap_size;     // unset: drawn per schedule
   std::string checkpoint_on_close;      // "" = drawn per schedule; else on|off
   std::optional<int32_t> busy_timeout;  // unset: drawn (fine-grained policies) or 0 (op)

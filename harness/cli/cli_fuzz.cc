@@ -147,7 +147,7 @@ std::string CampaignCommand(const FuzzArgs& a, uint64_t seed, const FuzzSite* si
   add(a.policy != d.policy, "--policy", a.policy);
   add(a.defect != d.defect, "--defect", a.defect);
   add(!a.synchronous.empty(), "--synchronous", a.synchronous);
-  add(a.journal_size_limit != d.journal_size_limit, "--journal-size-limit", std::to_string(a.journal_size_limit));
+  add(a.journal_size_limit.has_value(), "--journal-size-limit", std::to_string(a.journal_size_limit.value_or(-1)));
   add(a.mmap_size.has_value(), "--mmap-size", std::to_string(a.mmap_size.value_or(0)));
   add(!a.checkpoint_on_close.empty(), "--checkpoint-on-close", a.checkpoint_on_close);
   add(a.busy_timeout.has_value(), "--busy-timeout", std::to_string(a.busy_timeout.value_or(0)));

@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
   f->add_option("--synchronous", fuzz.synchronous, "Pin PRAGMA synchronous for every schedule")
       ->check(CLI::IsMember({"off", "normal", "full"}));
   f->add_option("--journal-size-limit", fuzz.journal_size_limit,
-                "PRAGMA journal_size_limit (bytes) for every schedule; -1 = none")
+                "PRAGMA journal_size_limit (bytes) for every schedule; -1 = none (default: drawn per "
+                "schedule: -1 half the time, else 0, a few frames, or 1 MiB)")
       ->check(CLI::Range(int64_t{-1}, int64_t{1'000'000'000}));
   f->add_option("--mmap-size", fuzz.mmap_size,
                 "PRAGMA mmap_size (bytes) for every schedule (default: drawn per schedule: 0, a few "

@@ -16,7 +16,7 @@ model::Schedule CampaignSchedule(const CampaignSpec& spec, uint64_t index) {
       sseed, spec.crashes, model::AddEpisodes(sseed, spec.episodes, model::Generate(sseed, gen)));
   s.config.defect = spec.defect;
   if (spec.synchronous) s.config.synchronous = *spec.synchronous;
-  s.config.journal_size_limit = spec.journal_size_limit;
+  if (spec.journal_size_limit) s.config.journal_size_limit = *spec.journal_size_limit;
   if (spec.mmap_size) s.config.mmap_size = *spec.mmap_size;
   if (spec.checkpoint_on_close) s.config.checkpoint_on_close = *spec.checkpoint_on_close;
   if (spec.busy_timeout) s.config.busy_timeout = *spec.busy_timeout;

@@ -29,7 +29,7 @@ struct CampaignSpec {
   model::CrashOptions crashes;
   model::Defect defect = model::Defect::kNone;
   std::optional<model::Synchronous> synchronous;  // unset: drawn per schedule
-  int64_t journal_size_limit = -1;                // config journal_size_limit
+  std::optional<int64_t> journal_size_limit;      // config journal_size_limit; unset: drawn
   // Connection settings (model::Config): unset = drawn per schedule by the
   // generator; busy_timeout is drawn only under a fine-grained policy (op: 0).
   std::optional<int64_t> mmap_size;
