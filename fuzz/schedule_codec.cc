@@ -35,6 +35,8 @@ constexpr int32_t kDefaultCacheSize = 100;
 constexpr uint32_t kCommonPageSize = 4096;
 constexpr uint8_t kNoCheckpointOnClose = 0x40;  // config byte bit 6
 constexpr uint8_t kMmapFollows = 0x80;          // config byte bit 7: a varint after the seed
+constexpr uint8_t kLimitFollows = 0x10;         // workers byte bit 4: a journal_size_limit varint after it
+constexpr int64_t kMaxJournalSizeLimit = 1'000'000'000;  // as the text format allows
 
 class Reader {
  public:
@@ -194,6 +196,9 @@ model::Schedule DecodeSchedule(std::span<const uint8_t> bytes) {
   s.config = DecodeConfig(r);
   const uint8_t wb = r.Byte();
   const int workers = (wb & 8) ? 1 + (wb & 7) : 2 + (wb & 1);
+  if (wb & kLimitFollows) {
+    s.config.journal_size_limit = static_cast<int64_t>(r.Varint() % (kMaxJournalSizeLimit + 2)) - 1;
+  }
   for (int i = 0; i < workers; ++i) s.workers.push_back(model::Worker{"w" + std::to_string(i + 1)});
   while (!r.empty() && s.steps.size() < static_cast<size_t>(kMaxFuzzSteps)) {
     const uint8_t b = r.Byte();
@@ -224,13 +229,14 @@ std::string EncodeSchedule(const model::Schedule& s, bool* lossy_out) {
   if (mmap > 0) w.Varint(static_cast<uint64_t>(mmap));
   lossy |= mmap != c.mmap_size;
   lossy |= c.defect != model::Defect::kNone || c.sector_size != model::Config{}.sector_size;
-  lossy |= c.journal_size_limit != model::Config{}.journal_size_limit;
   // busy_timeout is not in the byte format: the fuzzer runs op-level, where
   // harvey keeps it 0 (a blocked op returns BUSY at once).
   lossy |= c.busy_timeout != model::Config{}.busy_timeout;
   lossy |= !s.expects.empty();
   const size_t n = s.workers.size();
-  w.Byte(static_cast<uint8_t>(n == 2 || n == 3 ? n - 2 : 8 + (n - 1)));
+  const bool limit = c.journal_size_limit != model::Config{}.journal_size_limit;
+  w.Byte(static_cast<uint8_t>((n == 2 || n == 3 ? n - 2 : 8 + (n - 1)) + (limit ? kLimitFollows : 0)));
+  if (limit) w.Varint(static_cast<uint64_t>(c.journal_size_limit + 1));
   for (size_t i = 0; i < s.workers.size(); ++i) {
     lossy |= s.workers[i].name != "w" + std::to_string(i + 1);
   }

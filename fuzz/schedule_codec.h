@@ -13,7 +13,10 @@
 //   varint   seed
 //   varint   mmap_size (mod kMaxFuzzMmapSize + 1), only with bit 7
 //   byte     workers = b & 8 ? 1 + (b & 7) : 2 + (b & 1)   (named w1, w2, ...;
-//            half the inputs have 2 or 3: every worker costs a connection)
+//            half the inputs have 2 or 3: every worker costs a connection);
+//            bit 4 (0x10): a journal_size_limit varint follows, the limit + 1
+//            (mod 1000000001 + 1; EncodeSchedule wrote bytes < 16 here before,
+//            so its older encodings decode as before)
 //   steps, until the bytes or kMaxFuzzSteps run out:
 //     byte   b < 0xE0: kind = b % 10 (begin read write delete scan commit
 //            rollback checkpoint close open); worker = (b / 10) % workers
