@@ -59,6 +59,18 @@ bool RestartPossible(const State& st, int c) {
          !OthersHoldSlotN(st, c);
 }
 
+// The orphan's frames are overwritten or cut from the log by writes that
+// are not synced yet (a later commit's frames under NORMAL, a cache spill,
+// a TRUNCATE checkpoint's cut: walCheckpoint calls sqlite3OsTruncate and
+// returns without a sync). A power loss may undo those writes and bring the
+// frames back, whole, for the next recovery; so the orphan's table stays
+// among what a power loss may leave (`lossable`) until the log is next
+// synced, which clears that list.
+void DropOrphan(State& st) {
+  if (st.orphan) st.lossable.push_back(*st.orphan);
+  st.orphan.reset();
+}
+
 // walCheckpoint with no busy handler. Returns the result code. A checkpoint
 // that backfills syncs the log first (unless synchronous=OFF), which makes
 // every commit so far durable.
@@ -85,7 +97,7 @@ int Checkpoint(const Schedule& s, State& st, int c, CheckpointMode mode) {
   if (mode == CheckpointMode::kTruncate) {  // walRestartHdr + truncate
     st.hdr++;
     st.wal.base = st.wal.mx;
-    st.orphan.reset();
+    DropOrphan(st);
   }
   return rc::kOk;
 }
@@ -107,7 +119,7 @@ Outcomes Commit(const Schedule& s, State st, int c, bool killed = false) {
     st.committed = conn.view;
     st.wal.mx++;
     st.hdr++;
-    st.orphan.reset();  // its frames are overwritten by this commit's
+    DropOrphan(st);  // its frames are overwritten by this commit's (durably only under FULL)
     if (s.config.synchronous == Synchronous::kFull) {
       st.durable = st.committed;
       st.lossable.clear();
@@ -138,12 +150,12 @@ std::vector<State> Rollback(State st, int c) {
     State restarted = st;
     restarted.hdr++;
     restarted.wal.base = restarted.wal.mx;
-    restarted.orphan.reset();
+    DropOrphan(restarted);
     out.push_back(std::move(restarted));
   }
   if (dirty && st.orphan) {
     State spilled = std::move(st);
-    spilled.orphan.reset();
+    DropOrphan(spilled);
     out.push_back(std::move(spilled));
   }
   return out;
@@ -259,12 +271,12 @@ Outcomes OpenSavepoint(State st, int c, const std::string& name) {
 
 // RELEASE: drops the savepoint and every newer one; releasing the
 // transaction savepoint commits (as COMMIT). Unknown name: ERROR, no effect.
-Outcomes ReleaseSavepoint(const Schedule& s, State st, int c, const std::string& name) {
+Outcomes ReleaseSavepoint(const Schedule& s, State st, int c, const std::string& name, bool killed) {
   Conn& conn = st.conns[c];
   const int i = FindSavepoint(conn, name);
   if (i < 0) return {Plain(rc::kError, std::move(st))};
   if (i == 0 && conn.savepoint_txn) {
-    if (conn.txn == TxnState::kWrite) return Commit(s, std::move(st), c);
+    if (conn.txn == TxnState::kWrite) return Commit(s, std::move(st), c, killed);
     EndTxn(st, c);
     return {Plain(rc::kOk, std::move(st))};
   }
@@ -292,13 +304,13 @@ Outcomes RollbackToSavepoint(State st, int c, const std::string& name) {
 // WAL write lock, BUSY if another connection holds it; other readers do not
 // block it) that rewrites every page and commits: the table is unchanged,
 // the log grows by a commit, the header changes, the auto-checkpoint may run.
-Outcomes Vacuum(const Schedule& s, State st, int c) {
+Outcomes Vacuum(const Schedule& s, State st, int c, bool killed) {
   if (st.conns[c].explicit_txn) return {Plain(rc::kError, std::move(st))};
   const int code = AcquireWrite(st, c);
   if (code != rc::kOk) return {Plain(code, std::move(st))};
   st.conns[c].dirty = true;
   if (RestartPossible(st, c)) st.conns[c].may_restart = true;
-  return Commit(s, std::move(st), c);
+  return Commit(s, std::move(st), c, killed);
 }
 
 // ---- end of savepoints and VACUUM ----
@@ -473,11 +485,11 @@ Outcomes ApplyOp(const Schedule& s, const State& state, int64_t step_index, cons
     case OpKind::kSavepoint:
       return OpenSavepoint(state, c, op.name);
     case OpKind::kRelease:
-      return ReleaseSavepoint(s, state, c, op.name);
+      return ReleaseSavepoint(s, state, c, op.name, killed);
     case OpKind::kRollbackTo:
       return RollbackToSavepoint(state, c, op.name);
     case OpKind::kVacuum:
-      return Vacuum(s, state, c);
+      return Vacuum(s, state, c, killed);
     case OpKind::kKillAt:
     case OpKind::kOpen:
     case OpKind::kPowerLoss:
@@ -534,6 +546,7 @@ Outcomes Killed(const Schedule& s, const State& state, int64_t step_index, const
     // equals the old one (VACUUM; a write undone in the same transaction).
     if (done.committed != state.committed || done.wal.mx != state.wal.mx) {
       State orphaned = state;
+      DropOrphan(orphaned);  // an older orphan's frames lie under this one's, maybe unsynced
       orphaned.orphan = done.committed;
       if (done.wal.base != state.wal.base) {
         // The commit restarted the log first (walRestartLog: a new header)
@@ -541,7 +554,7 @@ Outcomes Killed(const Schedule& s, const State& state, int64_t step_index, const
         State restarted = state;
         restarted.hdr++;
         restarted.wal.base = done.wal.base;
-        restarted.orphan.reset();
+        DropOrphan(restarted);
         State restarted_orphan = restarted;
         restarted_orphan.orphan = done.committed;
         effects.push_back(std::move(restarted));
@@ -550,6 +563,7 @@ Outcomes Killed(const Schedule& s, const State& state, int64_t step_index, const
       effects.push_back(std::move(orphaned));
       done.durable = state.durable;
       done.lossable = state.lossable;
+      if (state.orphan) done.lossable.push_back(*state.orphan);  // (as DropOrphan: maybe not synced over)
       done.lossable.push_back(done.committed);
     }
     effects.push_back(std::move(done));

@@ -74,7 +74,9 @@ struct State {
   int writer = -1;      // conn holding the WAL write lock, or -1
   std::vector<Conn> conns;
   // Durability: what a power loss may leave is `durable`, `committed`, or
-  // any table in `lossable` (the tables after later commits, as a set).
+  // any table in `lossable` (the tables after later commits, and an orphan's
+  // whose frames were overwritten or cut since the last sync of the log:
+  // DropOrphan in model.cc; as a set).
   // Under synchronous=FULL every acknowledged commit is durable; under
   // NORMAL a checkpoint that backfills syncs the log first.
   Table durable;
