@@ -14,7 +14,7 @@ std::string Mismatch::Summary() const {
 
 namespace {
 auto KeyOf(const State& s) {
-  return std::tie(s.committed, s.hdr, s.wal, s.writer, s.conns, s.durable, s.orphan);
+  return std::tie(s.committed, s.hdr, s.wal, s.writer, s.conns, s.durable, s.orphan, s.maybe_torn);
 }
 }  // namespace
 

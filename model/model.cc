@@ -96,6 +96,7 @@ int Checkpoint(const Schedule& s, State& st, int c, CheckpointMode mode) {
   if (OthersHoldSlotN(st, c)) return rc::kBusy;
   if (mode == CheckpointMode::kTruncate) {  // walRestartHdr + truncate
     st.hdr++;
+    st.maybe_torn = false;
     st.wal.base = st.wal.mx;
     DropOrphan(st);
   }
@@ -119,6 +120,7 @@ Outcomes Commit(const Schedule& s, State st, int c, bool killed = false) {
     st.committed = conn.view;
     st.wal.mx++;
     st.hdr++;
+    st.maybe_torn = false;  // walIndexWriteHdr writes both copies
     DropOrphan(st);  // its frames are overwritten by this commit's (durably only under FULL)
     if (s.config.synchronous == Synchronous::kFull) {
       st.durable = st.committed;
@@ -150,6 +152,7 @@ std::vector<State> Rollback(State st, int c) {
     State restarted = st;
     restarted.hdr++;
     restarted.wal.base = restarted.wal.mx;
+    restarted.maybe_torn = false;
     DropOrphan(restarted);
     out.push_back(std::move(restarted));
   }
@@ -345,6 +348,7 @@ void LastCloseCheckpoint(const Schedule& s, State& st, int c) {
   st.wal.base = st.wal.mx;
   st.hdr++;
   st.orphan.reset();
+  st.maybe_torn = false;  // the wal-index goes with the -shm
 }
 
 // The `close` op: a close (rollback, as a kill) then, as the last
@@ -385,6 +389,7 @@ void Canonicalize(State& st) {
 
 void Recover(State& st) {
   st.wal.backfilled = st.wal.base;
+  st.maybe_torn = false;
   if (st.orphan) {  // recovery finds the killed commit's frames intact
     st.committed = *st.orphan;
     st.orphan.reset();
@@ -435,8 +440,8 @@ namespace {
 // The outcomes of an op that runs to its end (no kill). `killed`: the
 // effects an op killed inside may have reached (Killed below): a commit's
 // auto-checkpoint may then have stopped before publishing its backfill.
-Outcomes ApplyOp(const Schedule& s, const State& state, int64_t step_index, const Step& step,
-                 const Rules& rules, bool killed = false) {
+Outcomes ApplyOpToHeader(const Schedule& s, const State& state, int64_t step_index, const Step& step,
+                         const Rules& rules, bool killed) {
   const int c = step.worker;
   const Op& op = step.op;
   const Conn& conn = state.conns[c];
@@ -496,6 +501,43 @@ Outcomes ApplyOp(const Schedule& s, const State& state, int64_t step_index, cons
       break;
   }
   return {Plain(rc::kError, state)};
+}
+
+// Whether `op` makes connection `c` read the wal-index header first: it
+// holds no snapshot and begins a read transaction (walTryBeginRead), or it
+// is a checkpoint (sqlite3WalCheckpoint reads the header, after taking the
+// write lock unless PASSIVE).
+bool ReadsHeader(const Conn& conn, const Op& op) {
+  if (HoldsSnapshot(conn)) return false;
+  switch (op.kind) {
+    case OpKind::kRead: case OpKind::kScan: case OpKind::kWrite: case OpKind::kDelete:
+    case OpKind::kVacuum: case OpKind::kCheckpoint:
+      return true;
+    case OpKind::kBegin:
+      return op.begin != BeginMode::kDeferred;
+    default:
+      return false;
+  }
+}
+
+// ApplyOpToHeader, plus looseness L11: with the header maybe torn and the
+// write lock held by another connection, a connection that reads the header
+// cannot recover it (walIndexReadHdr needs the write lock for that). A read
+// transaction then retries (walTryBeginRead: WAL_RETRY) and gives up with
+// SQLITE_PROTOCOL after 100 tries; a checkpoint returns SQLITE_BUSY before
+// it backfills anything. Nothing changes either way.
+Outcomes ApplyOp(const Schedule& s, const State& state, int64_t step_index, const Step& step,
+                 const Rules& rules, bool killed = false) {
+  Outcomes out = ApplyOpToHeader(s, state, step_index, step, rules, killed);
+  const int c = step.worker;
+  const Conn& conn = state.conns[c];
+  // (harvey's `open` runs pragmas that read: PRAGMA journal_mode=WAL begins
+  // a read transaction; the failed open leaves the worker closed.)
+  const bool reads = conn.open ? ReadsHeader(conn, step.op) : step.op.kind == OpKind::kOpen;
+  if (state.maybe_torn && state.writer != -1 && state.writer != c && reads) {
+    out.push_back(Plain(step.op.kind == OpKind::kCheckpoint ? rc::kBusy : rc::kProtocol, state));
+  }
+  return out;
 }
 
 }  // namespace
@@ -582,8 +624,23 @@ Outcomes Killed(const Schedule& s, const State& state, int64_t step_index, const
     const size_t n = effects.size();
     for (size_t i = 0; i < n; ++i) {
       State torn = effects[i];
+      const bool restart_only = torn.wal.base != state.wal.base && torn.wal.mx == state.wal.mx;
+      const int64_t hdr = torn.hdr;
       Recover(torn);
       effects.push_back(std::move(torn));
+      // The torn header was a log restart's (walRestartHdr ->
+      // walIndexWriteHdr), with no frame written since: the restart is only
+      // in the wal-index, and the -wal file keeps the old log until the next
+      // frame write rewrites its header. Recovery then finds the old log
+      // whole, un-backfilled from its start (an older orphan included), and
+      // writes a header of its own (walIndexRecover zeroes iChange).
+      if (restart_only) {
+        State old_log = state;
+        old_log.hdr = hdr;
+        Recover(old_log);
+        effects.push_back(std::move(old_log));
+      }
+      effects[i].maybe_torn = true;  // ... or nobody has recovered it yet (L11)
     }
   }
   Outcomes out;

@@ -85,6 +85,10 @@ struct State {
   // wal-index saw them: invisible now, brought back by the next recovery
   // unless a later writer overwrote the frames.
   std::optional<Table> orphan;
+  // A kill at a shm-barrier may have left the two copies of the wal-index
+  // header different (torn) until a connection rewrites it (a commit, a
+  // log restart, a recovery). Looseness L11 in model/README.md.
+  bool maybe_torn = false;
   auto operator<=>(const State&) const = default;
 };
 

@@ -11,6 +11,7 @@ std::string RcName(int code) {
     case rc::kBusy: return "BUSY";
     case rc::kLocked: return "LOCKED";
     case rc::kBusySnapshot: return "BUSY_SNAPSHOT";
+    case rc::kProtocol: return "PROTOCOL";
     case rc::kNotOpen: return "NOT_OPEN";
     case rc::kAlreadyOpen: return "ALREADY_OPEN";
     case rc::kWorkerDied: return "WORKER_DIED";

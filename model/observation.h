@@ -21,6 +21,7 @@ inline constexpr int kError = 1;
 inline constexpr int kBusy = 5;
 inline constexpr int kLocked = 6;
 inline constexpr int kBusySnapshot = 5 | (2 << 8);  // SQLITE_BUSY_SNAPSHOT
+inline constexpr int kProtocol = 15;                // SQLITE_PROTOCOL (model/README.md, L11)
 // harvey's own: the op needs an open connection and the worker has none, or
 // `open` on a worker that is already open. Never produced by SQLite.
 inline constexpr int kNotOpen = 10001;

@@ -150,7 +150,7 @@ void OverlapChecker::DedupeCandidates(std::vector<Candidate>& cs) const {
   for (Candidate& c : cs) Canonicalize(c.state);
   auto key = [](const Candidate& c) {
     const State& s = c.state;
-    return std::tie(s.committed, s.hdr, s.wal, s.writer, s.conns, s.durable, s.orphan, c.done);
+    return std::tie(s.committed, s.hdr, s.wal, s.writer, s.conns, s.durable, s.orphan, s.maybe_torn, c.done);
   };
   std::sort(cs.begin(), cs.end(), [&](const Candidate& a, const Candidate& b) { return key(a) < key(b); });
   std::vector<Candidate> out;
