@@ -1,6 +1,12 @@
 // Crashes against real SQLite on the fork backend: kills between ops and at
 // VFS events, power loss with durable images, the fsync-lies defect caught,
 // and crash schedules replaying with identical trace hashes.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "harness/backend/backend.h"
@@ -53,6 +59,41 @@ TEST(CrashTest, KillsAndPowerLossesPassOnFork) {
   EXPECT_EQ(r.observations[13].value, 0);                // acknowledged: survives power loss
   ASSERT_FALSE(r.observations[16].rows.empty());
   EXPECT_EQ(r.observations[16].rows.back().key, 4);
+}
+
+// The pids of this process's children (the fork boundary's workers and
+// spares), from /proc/self/task/*/children.
+std::set<pid_t> Children() {
+  std::set<pid_t> out;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(t.path() / "children");
+    for (pid_t pid; in >> pid;) out.insert(pid);
+  }
+  return out;
+}
+
+// A worker that dies outside any op (SIGKILLed from outside the schedule,
+// as when its sandbox host or agent dies) frees its locks unseen, so another
+// worker's op may see what the model cannot predict. CheckWorkers, which
+// the runner calls before a mismatch stands, must report it as harvey's
+// failure; with every worker alive it reports nothing.
+TEST(CrashTest, AWorkerThatDiedOutsideAnyOpIsAFailureNotAFinding) {
+  auto scratch = MakeScratch();
+  ForkBackend backend;
+  const model::Schedule s = MustParse("harvey-schedule 1\nworker w1\nworker w2\nw1 begin immediate\n");
+  const std::string db = scratch->path() + "/harvey.db";
+  ASSERT_EQ(CreateDatabase(db, s.config), "");
+  ASSERT_EQ(backend.Begin(s, db), "");
+  ASSERT_EQ(backend.Execute(0, s.steps[0].op, 0, nullptr).rc, model::rc::kOk);  // w1 holds the write lock
+  backend.CheckWorkers(kWorkerDeathGraceMs);
+  EXPECT_EQ(backend.TakeFailure().error, "") << "every worker is alive";
+  const std::set<pid_t> children = Children();
+  ASSERT_FALSE(children.empty());
+  for (pid_t pid : children) ::kill(pid, SIGKILL);
+  backend.CheckWorkers(1000);
+  const std::string error = backend.TakeFailure().error;
+  EXPECT_NE(error.find("ended outside any op"), std::string::npos) << error;
+  backend.Finish();
 }
 
 TEST(CrashTest, CrashSchedulesReplayWithTheSameTrace) {

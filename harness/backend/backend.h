@@ -47,6 +47,10 @@ struct Slice {
 // Every VFS event pauses a fine-grained op.
 inline constexpr uint32_t kAllEvents = (1u << static_cast<int>(VfsEvent::kCount)) - 1;
 
+// How long CheckWorkers waits for a worker that died outside any op to show
+// it (its socket closes as the process exits), before a mismatch stands.
+inline constexpr int kWorkerDeathGraceMs = 20;
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -77,6 +81,13 @@ class Backend {
     bool missing = false;
   };
   virtual Failure TakeFailure() { return {}; }
+
+  // Before a mismatch is reported: whether a worker ended outside any op
+  // (its sandbox host or agent gone, or killed from outside the schedule).
+  // Such a death frees its locks unseen, so another worker's op may have
+  // seen what no model predicts. Waits up to `grace_ms` for a dying
+  // worker's socket to close; records a Failure (TakeFailure) if one ended.
+  virtual void CheckWorkers(int /*grace_ms*/) {}
 
   // Whether `kill at EVENT K` can be honoured (it needs a process per worker).
   virtual bool KillsInsideOps() const = 0;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -153,6 +154,40 @@ model::Observation ForkBackend::Died(Proc& p, const std::string& what) {
   Fail("worker " + std::to_string(worker + 1) + " (" + std::string(p.launcher ? p.launcher->name() : "?") +
        ") " + what + ": " + DescribeEnd(status));
   return model::Observation{.rc = model::rc::kError};
+}
+
+void ForkBackend::CheckWorkers(int grace_ms) {
+  std::vector<Proc*> watch;
+  for (int i = 0; i < active_ && i < static_cast<int>(procs_.size()); ++i) {
+    if (procs_[i].pid > 0 && procs_[i].fd >= 0) watch.push_back(&procs_[i]);  // (not killed by the schedule)
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+  while (!watch.empty() && !Interrupted()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    std::vector<pollfd> fds;
+    for (Proc* p : watch) fds.push_back(pollfd{.fd = p->fd, .events = POLLIN | POLLRDHUP, .revents = 0});
+    if (::poll(fds.data(), fds.size(), static_cast<int>(left.count())) <= 0) continue;  // (EINTR, or time is up)
+    std::vector<Proc*> still;
+    for (size_t k = 0; k < fds.size(); ++k) {
+      Proc& p = *watch[k];
+      char byte = 0;
+      const short ev = fds[k].revents;
+      const bool ended = (ev & (POLLHUP | POLLRDHUP | POLLERR)) != 0 ||
+                         ((ev & POLLIN) != 0 && ::recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
+      if (ended) {
+        const int worker = static_cast<int>(&p - procs_.data());
+        const std::string who(p.launcher ? p.launcher->name() : "?");
+        const int status = Reap(p);
+        p.killed = true;
+        Fail("worker " + std::to_string(worker + 1) + " (" + who + ") ended outside any op, so what the other " +
+             "workers saw after it is not a finding: " + DescribeEnd(status));
+      } else if (ev == 0) {
+        still.push_back(&p);  // quiet: keep watching (a message waiting unread means alive)
+      }
+    }
+    watch = std::move(still);
+  }
 }
 
 std::optional<Decoder> ForkBackend::RecvWithin(Proc& p, int timeout_ms, bool* silent) {

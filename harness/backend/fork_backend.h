@@ -49,6 +49,7 @@ class ForkBackend : public Backend {
   VerifyResult Finish() override;
   std::vector<SqliteBuild> Sqlite() const override;
   Failure TakeFailure() override { return std::exchange(failure_, Failure{}); }
+  void CheckWorkers(int grace_ms) override;
 
   // The worker's pid (for tests and crash injection), or -1. For a worker in
   // a sandbox (ns, oci, sshfs) it is the pid inside the sandbox.

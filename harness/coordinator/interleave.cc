@@ -184,6 +184,8 @@ class Interleaver {
       return false;
     }
     if (auto m = checker_.Complete(step, o)) {
+      backend_.CheckWorkers(kWorkerDeathGraceMs);  // a worker that died outside any op: harvey's error
+      if (HarnessFailed(step, "")) return false;
       r_.verdict = Verdict::kMismatch;
       r_.mismatch = std::move(m);
       return false;

@@ -79,6 +79,8 @@ void RunOpLevel(const model::Schedule& s, Backend& backend, model::Checker& chec
     r.observations.push_back(o);
     r.steps_run = i + 1;
     if (auto m = checker.Observe(i, o)) {
+      backend.CheckWorkers(kWorkerDeathGraceMs);
+      if (HarnessFailed(backend, s, i, r)) return;
       r.verdict = Verdict::kMismatch;
       r.mismatch = std::move(m);
       return;
