@@ -437,11 +437,13 @@ State InitialState(const Schedule& s) {
 
 namespace {
 
-// The outcomes of an op that runs to its end (no kill). `killed`: the
-// effects an op killed inside may have reached (Killed below): a commit's
-// auto-checkpoint may then have stopped before publishing its backfill.
-Outcomes ApplyOpToHeader(const Schedule& s, const State& state, int64_t step_index, const Step& step,
-                         const Rules& rules, bool killed) {
+// The outcomes of an op that runs to its end (no kill), the wal-index
+// header being whole (ApplyOp below adds what a torn one allows). `killed`:
+// the effects an op killed inside may have reached (Killed below): a
+// commit's auto-checkpoint may then have stopped before publishing its
+// backfill.
+Outcomes ApplyOpHeaderWhole(const Schedule& s, const State& state, int64_t step_index, const Step& step,
+                            const Rules& rules, bool killed) {
   const int c = step.worker;
   const Op& op = step.op;
   const Conn& conn = state.conns[c];
@@ -520,7 +522,7 @@ bool ReadsHeader(const Conn& conn, const Op& op) {
   }
 }
 
-// ApplyOpToHeader, plus looseness L11: with the header maybe torn and the
+// ApplyOpHeaderWhole, plus looseness L11: with the header maybe torn and the
 // write lock held by another connection, a connection that reads the header
 // cannot recover it (walIndexReadHdr needs the write lock for that). A read
 // transaction then retries (walTryBeginRead: WAL_RETRY) and gives up with
@@ -528,7 +530,7 @@ bool ReadsHeader(const Conn& conn, const Op& op) {
 // it backfills anything. Nothing changes either way.
 Outcomes ApplyOp(const Schedule& s, const State& state, int64_t step_index, const Step& step,
                  const Rules& rules, bool killed = false) {
-  Outcomes out = ApplyOpToHeader(s, state, step_index, step, rules, killed);
+  Outcomes out = ApplyOpHeaderWhole(s, state, step_index, step, rules, killed);
   const int c = step.worker;
   const Conn& conn = state.conns[c];
   // (harvey's `open` runs pragmas that read: PRAGMA journal_mode=WAL begins
