@@ -59,6 +59,13 @@ bool RestartPossible(const State& st, int c) {
          !OthersHoldSlotN(st, c);
 }
 
+// A connection writes a new wal-index header (walIndexWriteHdr: both
+// copies), which also ends any tear a kill left in it (L11).
+void NewHeader(State& st) {
+  st.hdr++;
+  st.maybe_torn = false;
+}
+
 // The orphan's frames are overwritten or cut from the log by writes that
 // are not synced yet (a later commit's frames under NORMAL, a cache spill,
 // a TRUNCATE checkpoint's cut: walCheckpoint calls sqlite3OsTruncate and
@@ -95,8 +102,7 @@ int Checkpoint(const Schedule& s, State& st, int c, CheckpointMode mode) {
   if (mode == CheckpointMode::kFull) return rc::kOk;
   if (OthersHoldSlotN(st, c)) return rc::kBusy;
   if (mode == CheckpointMode::kTruncate) {  // walRestartHdr + truncate
-    st.hdr++;
-    st.maybe_torn = false;
+    NewHeader(st);
     st.wal.base = st.wal.mx;
     DropOrphan(st);
   }
@@ -119,8 +125,7 @@ Outcomes Commit(const Schedule& s, State st, int c, bool killed = false) {
     if (RestartPossible(st, c)) st.wal.base = st.wal.mx;
     st.committed = conn.view;
     st.wal.mx++;
-    st.hdr++;
-    st.maybe_torn = false;  // walIndexWriteHdr writes both copies
+    NewHeader(st);
     DropOrphan(st);  // its frames are overwritten by this commit's (durably only under FULL)
     if (s.config.synchronous == Synchronous::kFull) {
       st.durable = st.committed;
@@ -150,9 +155,8 @@ std::vector<State> Rollback(State st, int c) {
   std::vector<State> out{st};
   if (maybe_restarted) {
     State restarted = st;
-    restarted.hdr++;
+    NewHeader(restarted);
     restarted.wal.base = restarted.wal.mx;
-    restarted.maybe_torn = false;
     DropOrphan(restarted);
     out.push_back(std::move(restarted));
   }
@@ -346,9 +350,8 @@ void LastCloseCheckpoint(const Schedule& s, State& st, int c) {
   Checkpoint(s, st, c, CheckpointMode::kPassive);
   st.wal.backfilled = st.wal.mx;
   st.wal.base = st.wal.mx;
-  st.hdr++;
+  NewHeader(st);  // (then the wal-index goes with the -shm)
   st.orphan.reset();
-  st.maybe_torn = false;  // the wal-index goes with the -shm
 }
 
 // The `close` op: a close (rollback, as a kill) then, as the last
