@@ -146,14 +146,17 @@ void ForkBackend::Fail(std::string error, bool missing) {
 }
 
 model::Observation ForkBackend::Died(Proc& p, const std::string& what) {
-  const int worker = static_cast<int>(&p - procs_.data());
   const int status = Reap(p);
   if (status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
     return model::Observation{.rc = model::rc::kWorkerDied};  // a crash of its own: a finding
   }
-  Fail("worker " + std::to_string(worker + 1) + " (" + std::string(p.launcher ? p.launcher->name() : "?") +
-       ") " + what + ": " + DescribeEnd(status));
+  FailEnded(p, what, status);
   return model::Observation{.rc = model::rc::kError};
+}
+
+void ForkBackend::FailEnded(const Proc& p, const std::string& what, int status) {
+  Fail("worker " + std::to_string(&p - procs_.data() + 1) + " (" +
+       std::string(p.launcher ? p.launcher->name() : "?") + ") " + what + ": " + DescribeEnd(status));
 }
 
 void ForkBackend::CheckWorkers(int grace_ms) {
@@ -176,12 +179,9 @@ void ForkBackend::CheckWorkers(int grace_ms) {
       const bool ended = (ev & (POLLHUP | POLLRDHUP | POLLERR)) != 0 ||
                          ((ev & POLLIN) != 0 && ::recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
       if (ended) {
-        const int worker = static_cast<int>(&p - procs_.data());
-        const std::string who(p.launcher ? p.launcher->name() : "?");
         const int status = Reap(p);
         p.killed = true;
-        Fail("worker " + std::to_string(worker + 1) + " (" + who + ") ended outside any op, so what the other " +
-             "workers saw after it is not a finding: " + DescribeEnd(status));
+        FailEnded(p, "ended outside any op, so what the other workers saw after it is not a finding", status);
       } else if (ev == 0) {
         still.push_back(&p);  // quiet: keep watching (a message waiting unread means alive)
       }

@@ -86,6 +86,9 @@ class ForkBackend : public Backend {
   // sandbox host gone, an exit code (an exec that failed, a worker that
   // gave up), a SIGKILL from outside — is harvey's: sets failure_.
   model::Observation Died(Proc& p, const std::string& what);
+  // Sets failure_: "worker N (launcher) <what>: <how it ended>" (`status`
+  // as Reap returned it).
+  void FailEnded(const Proc& p, const std::string& what, int status);
   // Waits up to the worker limit for a message from `p`; on silence sets
   // failure_ and SIGKILLs it (*silent = true).
   std::optional<Decoder> RecvWithin(Proc& p, int timeout_ms, bool* silent);
