@@ -48,6 +48,22 @@ void Answer(Job& j, bool save) {
   ReplyToJob(j.p, save ? "save" : "drop");
 }
 
+// Every job but `except` runs on past a finding's or an error's `index`:
+// stops each running one that has passed it without a finding of its own.
+// Returns whether none is still below it (a finder waits for its answer).
+bool StopThosePast(std::vector<Job>& jobs, uint64_t index, const Job* except) {
+  bool all_past = true;
+  for (Job& j : jobs) {
+    if (&j == except || !Running(j) || j.found || j.stopped) continue;
+    if (j.last && *j.last >= index) {
+      Stop(j);
+    } else {
+      all_past = false;
+    }
+  }
+  return all_past;
+}
+
 uint64_t U(const nlohmann::json& j, const char* key) { return j.value(key, uint64_t{0}); }
 
 // A job's figures from its progress line ("p") or its final report (which
@@ -212,9 +228,7 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
         error_seen = true;
         if (!failed) failed = e;
       } else {
-        for (Job& j : jobs) {
-          if (&j != e && Running(j) && !j.found && j.last && *j.last >= *e->error_at) Stop(j);
-        }
+        StopThosePast(jobs, *e->error_at, e);
       }
     }
     if (error_seen || forwarded) {
@@ -231,17 +245,7 @@ int RunFuzzJobs(const FuzzArgs& a, uint64_t seed, const CampaignSpec& spec, cons
       Job* best = lowest_finder();
       const Job* error = lowest_error();  // a finding above it waits for its verdict
       if (best && !(error && *error->error_at < *best->found)) {
-        // Every other job runs on until it has passed the finding's index.
-        bool all_resolved = true;
-        for (Job& j : jobs) {
-          if (&j == best || !Running(j) || j.found || j.stopped) continue;
-          if (j.last && *j.last >= *best->found) {
-            Stop(j);
-          } else {
-            all_resolved = false;
-          }
-        }
-        if (all_resolved) {
+        if (StopThosePast(jobs, *best->found, best)) {
           decide(*best);
           for (Job& j : jobs) Answer(j, false);
         }
