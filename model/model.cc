@@ -341,7 +341,12 @@ Outcomes Close(State st, int c) {
 // syncs, and deletes the -wal and the wal-index (no PERSIST_WAL here): a
 // killed commit's frames past mxFrame (an orphan) go with the -wal. The
 // next connection starts a new log. With another connection open it does
-// nothing. Exact (no looseness).
+// nothing. The deletion is xDelete(..., syncDir=0), durable only when a
+// later sync of a new -wal syncs the directory (os_unix.c, UNIXFILE_DIRSYNC);
+// a power loss before that may bring the -wal back with the orphan's frames
+// (synced by this checkpoint, or surviving unsynced), so the orphan goes as
+// DropOrphan drops it: among what a power loss may leave until the log is
+// next synced (looseness L6 in model/README.md).
 void LastCloseCheckpoint(const Schedule& s, State& st, int c) {
   if (!s.config.checkpoint_on_close) return;
   for (int i = 0; i < static_cast<int>(st.conns.size()); ++i) {
@@ -351,7 +356,7 @@ void LastCloseCheckpoint(const Schedule& s, State& st, int c) {
   st.wal.backfilled = st.wal.mx;
   st.wal.base = st.wal.mx;
   NewHeader(st);  // (then the wal-index goes with the -shm)
-  st.orphan.reset();
+  DropOrphan(st);
 }
 
 // The `close` op: a close (rollback, as a kill) then, as the last

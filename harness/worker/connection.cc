@@ -285,7 +285,7 @@ std::string WriteNew(const std::string& path, const std::string& image) {
 
 // With power-loss tracking, a creation through SQL leaves the database, its
 // durable image (the last sync of its close-time checkpoint) and nothing
-// else (the -wal deleted, no pending writes). When the first tracked
+// else (the -wal deleted for good, no pending writes). When the first tracked
 // creation per page size in a process left exactly that, with the durable
 // image equal to the file, later ones write the two files from these bytes.
 std::map<uint32_t, std::string> g_tracked_images;  // guarded by g_images_mu
@@ -301,6 +301,9 @@ std::string CreateTracked(const std::string& db_path, const model::Config& confi
     }
   }
   if (std::string e = CreateWithSql(db_path, config); !e.empty()) return e;
+  // The creation is setup, as durable as the cached path below makes it:
+  // its close-time deletion of the -wal cannot be undone by a power loss.
+  NoteDirSynced(db_path.c_str());
   std::string image, durable;
   const bool only_these = !Exists(db_path + ".pending") && !Exists(db_path + "-wal") &&
                           !Exists(db_path + "-wal.durable") && !Exists(db_path + "-wal.pending");
@@ -334,7 +337,7 @@ std::string CreateDatabase(const std::string& db_path, const model::Config& conf
 
 void RemoveDatabase(const std::string& db_path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    for (const char* extra : {"", ".durable", ".pending"}) {
+    for (const char* extra : {"", ".durable", ".pending", ".unlinked", ".unlinked-pending"}) {
       ::unlink((db_path + suffix + extra).c_str());
     }
   }

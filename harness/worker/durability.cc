@@ -1,5 +1,6 @@
 #include "harness/worker/durability.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -173,12 +174,34 @@ void Survive(model::Rng& rng, std::string& content, const Pending& p, uint32_t s
   }
 }
 
+bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+void DropUnlinked(const std::string& path) {
+  ::unlink((path + ".unlinked").c_str());
+  ::unlink((path + ".unlinked-pending").c_str());
+}
+
+// `path` after a power loss. A deletion of it not yet made durable by a
+// directory sync (F.unlinked) is undone with chance 1/2 (always when no
+// pending change survives): the deleted file comes back, and the file made
+// since under its name, which was never synced, goes.
 std::string PowerLossOne(const std::string& path, model::Rng& rng, bool keep_any, uint32_t sector) {
+  std::string image = path + ".durable";
+  std::string changes = path + ".pending";
+  if (Exists(path + ".unlinked")) {
+    if (!keep_any || rng.Chance(1, 2)) {
+      ::unlink(image.c_str());
+      ::unlink(changes.c_str());
+      image = path + ".unlinked";
+      changes = path + ".unlinked-pending";
+    }
+  }
   std::string content;
   std::string log;
-  const bool durable = ReadWholeFile(path + ".durable", &content);
-  const bool pending = ReadWholeFile(path + ".pending", &log);
-  ::unlink((path + ".pending").c_str());
+  const bool durable = ReadWholeFile(image, &content);
+  const bool pending = ReadWholeFile(changes, &log);
+  ::unlink(changes.c_str());
+  DropUnlinked(path);
   if (!durable) {
     ::unlink(path.c_str());  // never synced: its directory entry may be gone
     return "";
@@ -288,11 +311,34 @@ void NoteSynced(const char* path) {
   ::unlink((p + ".pending").c_str());
 }
 
-void NoteDeleted(const char* path) {
+void NoteDeleted(const char* path, bool sync_dir) {
   if (path == nullptr) return;
   const std::string p(path);
+  if (DurabilityTracking() && !sync_dir && Exists(p + ".durable")) {  // a power loss may bring it back
+    ::rename((p + ".durable").c_str(), (p + ".unlinked").c_str());
+    if (::rename((p + ".pending").c_str(), (p + ".unlinked-pending").c_str()) != 0) {
+      ::unlink((p + ".unlinked-pending").c_str());  // (no writes since its last sync)
+    }
+    return;
+  }
   ::unlink((p + ".durable").c_str());
   ::unlink((p + ".pending").c_str());
+  if (sync_dir) DropUnlinked(p);
+}
+
+void NoteDirSynced(const char* path) {
+  if (!DurabilityTracking() || path == nullptr) return;
+  const std::string p(path);
+  const std::string dir = p.rfind('/') == std::string::npos ? "." : p.substr(0, p.rfind('/'));
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> gone;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name(e->d_name);
+    if (name.ends_with(".unlinked") || name.ends_with(".unlinked-pending")) gone.push_back(dir + "/" + e->d_name);
+  }
+  ::closedir(d);
+  for (const std::string& g : gone) ::unlink(g.c_str());
 }
 
 std::string ApplyPowerLoss(const std::string& db_path, uint64_t seed, uint32_t sector_size) {

@@ -73,6 +73,7 @@ struct ShimFile {
   FileRole role;
   const char* path;   // SQLite keeps the name valid until xClose
   PrivateShm* private_shm;  // non-null only on the kPrivateShm flavor's db files
+  bool dirsync;       // its first sync also syncs its directory (as the unix VFS's UNIXFILE_DIRSYNC)
 };
 static_assert(sizeof(ShimFile) % 8 == 0, "the real file after ShimFile must stay 8-byte aligned");
 
@@ -135,6 +136,10 @@ int ShimSync(sqlite3_file* f, int flags) {
   if (g_fsync_lies.load(std::memory_order_relaxed)) return SQLITE_OK;
   const int rc = RealMethods(f)->xSync(Real(f), flags);
   if (rc == SQLITE_OK) NoteSynced(DurablePath(f));
+  if (rc == SQLITE_OK && Shim(f)->dirsync) {
+    Shim(f)->dirsync = false;
+    NoteDirSynced(Shim(f)->path);
+  }
   return rc;
 }
 
@@ -315,6 +320,10 @@ int ShimOpen(sqlite3_vfs* vfs, sqlite3_filename zName, sqlite3_file* f, int flag
   Report(VfsEvent::kFileOpen, shim->role, flags);
   shim->path = zName;
   shim->private_shm = nullptr;
+  // unixOpen: a file created as a WAL or a main or super journal gets
+  // UNIXFILE_DIRSYNC (every WAL open passes SQLITE_OPEN_CREATE).
+  shim->dirsync = zName != nullptr && (flags & SQLITE_OPEN_CREATE) != 0 &&
+                  (flags & (SQLITE_OPEN_WAL | SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_SUPER_JOURNAL)) != 0;
   if (shim->role == FileRole::kDb && std::strcmp(vfs->zName, VfsName(VfsFlavor::kPrivateShm)) == 0) {
     shim->private_shm = new PrivateShm;
   }
@@ -328,7 +337,7 @@ int ShimOpen(sqlite3_vfs* vfs, sqlite3_filename zName, sqlite3_file* f, int flag
 // Plain forwarders to the base VFS.
 int ShimDelete(sqlite3_vfs* v, const char* name, int sync_dir) {
   Report(VfsEvent::kFileDelete, RoleFor(name, 0), sync_dir);
-  NoteDeleted(name);
+  NoteDeleted(name, sync_dir != 0);
   return Base(v)->xDelete(Base(v), name, sync_dir);
 }
 int ShimAccess(sqlite3_vfs* v, const char* name, int flags, int* out) {
