@@ -37,6 +37,7 @@ constexpr uint8_t kNoCheckpointOnClose = 0x40;  // config byte bit 6
 constexpr uint8_t kMmapFollows = 0x80;          // config byte bit 7: a varint after the seed
 constexpr uint8_t kLimitFollows = 0x10;         // workers byte bit 4: a journal_size_limit varint after it
 constexpr int64_t kMaxJournalSizeLimit = 1'000'000'000;  // as the text format allows
+constexpr uint8_t kSecureDeleteFollows = 0x20;  // workers byte bit 5: a secure_delete byte after the limit
 
 class Reader {
  public:
@@ -199,6 +200,7 @@ model::Schedule DecodeSchedule(std::span<const uint8_t> bytes) {
   if (wb & kLimitFollows) {
     s.config.journal_size_limit = static_cast<int64_t>(r.Varint() % (kMaxJournalSizeLimit + 2)) - 1;
   }
+  if (wb & kSecureDeleteFollows) s.config.secure_delete = static_cast<model::SecureDelete>(r.Byte() % 4);
   for (int i = 0; i < workers; ++i) s.workers.push_back(model::Worker{"w" + std::to_string(i + 1)});
   while (!r.empty() && s.steps.size() < static_cast<size_t>(kMaxFuzzSteps)) {
     const uint8_t b = r.Byte();
@@ -235,8 +237,11 @@ std::string EncodeSchedule(const model::Schedule& s, bool* lossy_out) {
   lossy |= !s.expects.empty();
   const size_t n = s.workers.size();
   const bool limit = c.journal_size_limit != model::Config{}.journal_size_limit;
-  w.Byte(static_cast<uint8_t>((n == 2 || n == 3 ? n - 2 : 8 + (n - 1)) + (limit ? kLimitFollows : 0)));
+  const bool secure = c.secure_delete != model::Config{}.secure_delete;
+  w.Byte(static_cast<uint8_t>((n == 2 || n == 3 ? n - 2 : 8 + (n - 1)) + (limit ? kLimitFollows : 0) +
+                              (secure ? kSecureDeleteFollows : 0)));
   if (limit) w.Varint(static_cast<uint64_t>(c.journal_size_limit + 1));
+  if (secure) w.Byte(static_cast<uint8_t>(c.secure_delete));
   for (size_t i = 0; i < s.workers.size(); ++i) {
     lossy |= s.workers[i].name != "w" + std::to_string(i + 1);
   }

@@ -16,7 +16,9 @@
 //            half the inputs have 2 or 3: every worker costs a connection);
 //            bit 4 (0x10): a journal_size_limit varint follows, the limit + 1
 //            (mod 1000000001 + 1; EncodeSchedule wrote bytes < 16 here before,
-//            so its older encodings decode as before)
+//            so its older encodings decode as before); bit 5 (0x20): a
+//            secure_delete byte follows (after the limit), b % 4 = default
+//            off on fast (bytes < 32 before)
 //   steps, until the bytes or kMaxFuzzSteps run out:
 //     byte   b < 0xE0: kind = b % 10 (begin read write delete scan commit
 //            rollback checkpoint close open); worker = (b / 10) % workers

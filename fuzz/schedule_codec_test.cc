@@ -78,6 +78,20 @@ TEST(ScheduleCodec, ConnectionSettingsRoundTripButBusyTimeout) {
   }
 }
 
+TEST(ScheduleCodec, SecureDeleteRoundTrips) {
+  model::Schedule s = model::Generate(1, {.workers = 2, .steps = 4});
+  s.config = model::Config{};
+  for (model::SecureDelete d : {model::SecureDelete::kDefault, model::SecureDelete::kOff, model::SecureDelete::kOn,
+                                model::SecureDelete::kFast}) {
+    s.config.secure_delete = d;
+    s.config.journal_size_limit = d == model::SecureDelete::kOn ? 0 : -1;  // (with and without the limit before it)
+    bool lossy = true;
+    const model::Schedule back = Decode(EncodeSchedule(s, &lossy));
+    EXPECT_FALSE(lossy);
+    EXPECT_EQ(model::PrintSchedule(back), model::PrintSchedule(s));
+  }
+}
+
 TEST(ScheduleCodec, OlderConfigBytesDecodeAsBefore) {
   // EncodeSchedule wrote page + 16 * synchronous (< 48): no setting bits.
   for (int b = 0; b < 48; ++b) {

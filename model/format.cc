@@ -44,6 +44,8 @@ constexpr OpKind kAllOpKinds[] = {
     OpKind::kClose,  OpKind::kOpen,     OpKind::kKill,       OpKind::kKillAt,
     OpKind::kPowerLoss, OpKind::kSavepoint, OpKind::kRelease, OpKind::kRollbackTo,
     OpKind::kVacuum};
+constexpr SecureDelete kSecureDeletes[] = {SecureDelete::kDefault, SecureDelete::kOff, SecureDelete::kOn,
+                                           SecureDelete::kFast};
 constexpr Expectation kExpectations[] = {Expectation::kPass, Expectation::kFail};
 constexpr Defect kDefects[] = {Defect::kNone,      Defect::kCanary,       Defect::kFsyncLies,
                                Defect::kNoLocking, Defect::kMixedLocking, Defect::kPrivateShm};
@@ -61,11 +63,12 @@ constexpr int64_t kMaxBusyTimeout = 60'000;
 
 enum ConfigKey {
   kPageSize, kSynchronous, kWalAutocheckpoint, kCacheSize, kSeed, kDefect, kSectorSize,
-  kJournalSizeLimit, kMmapSize, kCheckpointOnClose, kBusyTimeout, kNumConfigKeys
+  kJournalSizeLimit, kMmapSize, kCheckpointOnClose, kBusyTimeout, kSecureDelete, kNumConfigKeys
 };
 constexpr std::string_view kConfigNames[kNumConfigKeys] = {
     "page_size", "synchronous", "wal_autocheckpoint", "cache_size", "seed", "defect",
-    "sector_size", "journal_size_limit", "mmap_size", "checkpoint_on_close", "busy_timeout"};
+    "sector_size", "journal_size_limit", "mmap_size", "checkpoint_on_close", "busy_timeout",
+    "secure_delete"};
 
 template <typename E, size_t N>
 bool Lookup(const E (&values)[N], std::string_view keyword, E* out) {
@@ -387,7 +390,8 @@ std::string Parser::ConfigLine(const Tokens& tok) {
   if (key < 0) {
     return "unknown config key " + Quote(tok[1]) +
            " (want page_size, synchronous, wal_autocheckpoint, cache_size, seed, defect, "
-           "sector_size, journal_size_limit, mmap_size, checkpoint_on_close or busy_timeout)";
+           "sector_size, journal_size_limit, mmap_size, checkpoint_on_close, busy_timeout or "
+           "secure_delete)";
   }
   if (config_line_[key] != 0) {
     return "duplicate config key " + Quote(tok[1]) + " (already set on line " +
@@ -478,6 +482,11 @@ std::string Parser::ConfigValue(ConfigKey key, std::string_view value) {
       }
       if (auto e = CheckRange("busy_timeout", v, 0, kMaxBusyTimeout); !e.empty()) return e;
       c.busy_timeout = static_cast<int32_t>(v);
+      return "";
+    case kSecureDelete:
+      if (!Lookup(kSecureDeletes, value, &c.secure_delete)) {
+        return "bad secure_delete " + Quote(value) + " (want " + Choices(kSecureDeletes) + ")";
+      }
       return "";
     case kNumConfigKeys:
       break;
@@ -724,6 +733,9 @@ std::string PrintSchedule(const Schedule& s) {
   if (c.mmap_size != 0) out += "config mmap_size " + std::to_string(c.mmap_size) + "\n";
   if (!c.checkpoint_on_close) out += "config checkpoint_on_close off\n";
   if (c.busy_timeout != 0) out += "config busy_timeout " + std::to_string(c.busy_timeout) + "\n";
+  if (c.secure_delete != SecureDelete::kDefault) {
+    out += std::string("config secure_delete ") + ToString(c.secure_delete) + "\n";
+  }
   for (const Worker& w : s.workers) {
     out += "worker " + w.name + (w.boundary.empty() ? "" : " " + w.boundary) + "\n";
   }
@@ -802,6 +814,7 @@ std::string Validate(const Schedule& s) {
   if (auto e = CheckRange("busy_timeout", c.busy_timeout, 0, kMaxBusyTimeout); !e.empty()) {
     return "config: " + e;
   }
+  if (!IsKnown(kSecureDeletes, c.secure_delete)) return "config: invalid secure_delete";
 
   for (size_t i = 0; i < s.expects.size(); ++i) {
     if (auto e = CheckBoundaryName(s.expects[i].boundary); !e.empty()) return "expect: " + e;

@@ -17,6 +17,8 @@
 //   config checkpoint_on_close off (on | off: the last close checkpoints and deletes the
 //                                   -wal, SQLite's default; printed if off)
 //   config busy_timeout 100        (PRAGMA busy_timeout, 0..60000 ms; printed if not 0)
+//   config secure_delete on        (PRAGMA secure_delete: off | on | fast; default | no
+//                                   line: none issued, the build's default)
 //   worker w1                      (name: [a-z][a-z0-9_]{0,15}; 1..8 workers)
 //   worker w2 oci                  (optional placement: where this worker runs,
 //                                   [a-z][a-z0-9_-]{0,15}; default: the run's --boundary)

@@ -96,6 +96,10 @@ void DrawConnectionSettings(uint64_t seed, const GenOptions& o, Config& c) {
     const int64_t frame = 24 + c.page_size;  // a WAL frame: header and page
     const int64_t kLimits[] = {-1, -1, -1, 0, 32 + 3 * frame, int64_t{1} << 20};
     c.journal_size_limit = kLimits[limit_rng.Below(std::size(kLimits))];
+    Rng secure_rng(seed ^ 0x5EC0DE1E7Eull);  // (its own stream too)
+    static constexpr SecureDelete kSecure[] = {SecureDelete::kDefault, SecureDelete::kDefault, SecureDelete::kOff,
+                                               SecureDelete::kOff, SecureDelete::kOn, SecureDelete::kFast};
+    c.secure_delete = kSecure[secure_rng.Below(std::size(kSecure))];
   }
   if (o.draw_busy_timeout) {
     static constexpr int32_t kBusyMs[] = {0, 0, 0, 1, 10, 100, 2000};

@@ -29,8 +29,11 @@ struct GenOptions {
   // mmap_size (0 half the time, else a few pages, below the database, or
   // 64 MiB, above it), checkpoint_on_close (on 3 times in 4) and
   // journal_size_limit (-1 half the time, else 0, a few frames, or 1 MiB:
-  // the WAL is cut back to it when a writer restarts it, walLimitSize).
-  // false: SQLite's defaults (mmap_size 0, checkpoint-on-close on, no limit).
+  // the WAL is cut back to it when a writer restarts it, walLimitSize) and
+  // secure_delete (the build's default 1 time in 3, else off 2 times in 4,
+  // on or fast: it changes which pages spill to the WAL).
+  // false: SQLite's defaults (mmap_size 0, checkpoint-on-close on, no limit,
+  // the build's secure_delete).
   bool draw_settings = true;
   // Also draw busy_timeout (0 half the time, else 1..2000 ms): for
   // fine-grained campaigns, where a busy worker yields at xSleep; op-level

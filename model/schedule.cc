@@ -14,6 +14,16 @@ const char* ToString(Synchronous s) {
   return "?";
 }
 
+const char* ToString(SecureDelete d) {
+  switch (d) {
+    case SecureDelete::kDefault: return "default";
+    case SecureDelete::kOff: return "off";
+    case SecureDelete::kOn: return "on";
+    case SecureDelete::kFast: return "fast";
+  }
+  return "?";
+}
+
 const char* ToString(BeginMode m) {
   switch (m) {
     case BeginMode::kDeferred: return "deferred";

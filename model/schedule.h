@@ -16,6 +16,9 @@ namespace harvey::model {
 enum class Synchronous { kOff, kNormal, kFull };
 enum class BeginMode { kDeferred, kImmediate, kExclusive };
 enum class CheckpointMode { kPassive, kFull, kRestart, kTruncate };
+// PRAGMA secure_delete: kDefault issues none (the build's compiled default:
+// Debian's, like many distributions', is on; the amalgamation's is off).
+enum class SecureDelete { kDefault, kOff, kOn, kFast };
 
 // Deliberate defects for calibration, recorded in the schedule so a finding
 // replays under the same defect. kCanary breaks a model rule (readers forget
@@ -60,6 +63,10 @@ struct Config {
   // lock retries, sleeping through the VFS's xSleep (a preemption point in
   // fine-grained runs); op-level campaigns keep 0.
   int32_t busy_timeout = 0;          // printed only when not 0
+  // PRAGMA secure_delete: freed content is overwritten with zeros (on), or
+  // only where it costs no extra I/O (fast). It changes which pages a
+  // transaction dirties, and so what spills to the WAL.
+  SecureDelete secure_delete = SecureDelete::kDefault;  // printed only when not kDefault
   bool operator==(const Config&) const = default;
 };
 
@@ -160,6 +167,7 @@ const char* ToString(Synchronous s);
 const char* ToString(BeginMode m);
 const char* ToString(CheckpointMode m);
 const char* ToString(OpKind k);
+const char* ToString(SecureDelete d);  // "default", "off", "on", "fast"
 const char* ToString(Defect d);     // "none", "canary", "fsync-lies"
 const char* ToString(Expectation e);  // "pass", "fail"
 bool ParseDefect(const std::string& name, Defect* out);  // false if unknown

@@ -211,6 +211,7 @@ std::vector<Schedule> SimplerConfigs(const Schedule& s) {
   reset(&Config::mmap_size);
   reset(&Config::checkpoint_on_close);
   reset(&Config::busy_timeout);
+  reset(&Config::secure_delete);
   reset(&Config::seed);
   return out;
 }

@@ -151,6 +151,7 @@ std::string CampaignCommand(const FuzzArgs& a, uint64_t seed, const FuzzSite* si
   add(a.mmap_size.has_value(), "--mmap-size", std::to_string(a.mmap_size.value_or(0)));
   add(!a.checkpoint_on_close.empty(), "--checkpoint-on-close", a.checkpoint_on_close);
   add(a.busy_timeout.has_value(), "--busy-timeout", std::to_string(a.busy_timeout.value_or(0)));
+  add(!a.secure_delete.empty(), "--secure-delete", a.secure_delete);
   add(a.episode_percent != d.episode_percent, "--episodes", std::to_string(a.episode_percent));
   add(a.kill_percent != d.kill_percent, "--kills", std::to_string(a.kill_percent));
   add(a.power_loss_percent != d.power_loss_percent, "--power-losses", std::to_string(a.power_loss_percent));
@@ -298,6 +299,10 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
   spec.mmap_size = a.mmap_size;
   if (!a.checkpoint_on_close.empty()) spec.checkpoint_on_close = a.checkpoint_on_close == "on";
   spec.busy_timeout = a.busy_timeout;
+  for (model::SecureDelete d : {model::SecureDelete::kDefault, model::SecureDelete::kOff, model::SecureDelete::kOn,
+                                model::SecureDelete::kFast}) {
+    if (a.secure_delete == model::ToString(d)) spec.secure_delete = d;
+  }
   spec.episodes.episode_percent = a.episode_percent;
   if (parent_of_jobs) {
     backend.reset();

@@ -91,6 +91,10 @@ int main(int argc, char** argv) {
                 "Whether the last connection to close checkpoints and deletes the WAL, for every "
                 "schedule (default: drawn per schedule, on 3 times in 4)")
       ->check(CLI::IsMember({"on", "off"}));
+  f->add_option("--secure-delete", fuzz.secure_delete,
+                "PRAGMA secure_delete for every schedule; default = none issued, the build's own "
+                "(default: drawn per schedule: the build's 1 time in 3, else off, on or fast)")
+      ->check(CLI::IsMember({"default", "off", "on", "fast"}));
   f->add_option("--busy-timeout", fuzz.busy_timeout,
                 "PRAGMA busy_timeout (ms) for every schedule (default: drawn per schedule under "
                 "--policy random|pct:D, 0 under op)")

@@ -20,6 +20,7 @@ model::Schedule CampaignSchedule(const CampaignSpec& spec, uint64_t index) {
   if (spec.mmap_size) s.config.mmap_size = *spec.mmap_size;
   if (spec.checkpoint_on_close) s.config.checkpoint_on_close = *spec.checkpoint_on_close;
   if (spec.busy_timeout) s.config.busy_timeout = *spec.busy_timeout;
+  if (spec.secure_delete) s.config.secure_delete = *spec.secure_delete;
   ApplySqlite(&s, spec.sqlite);  // explicit lines, so a saved finding replays on the same SQLite
   return s;
 }

@@ -35,6 +35,7 @@ struct CampaignSpec {
   std::optional<int64_t> mmap_size;
   std::optional<bool> checkpoint_on_close;
   std::optional<int32_t> busy_timeout;
+  std::optional<model::SecureDelete> secure_delete;
   std::string sqlite;  // every worker's SQLite build ("" = system; a mix a+b: harness/worker/sqlite_build.h)
   model::Policy policy;  // fine-grained: a failing schedule keeps its decisions
   // Shard `shard_index` of `shard_count` (0-based): runs the campaign's

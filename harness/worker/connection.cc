@@ -121,7 +121,10 @@ int Connection::Open(std::string* error) {
       "PRAGMA cache_size=" + std::to_string(config_.cache_size) + ";" +
       (config_.journal_size_limit == -1
            ? std::string()
-           : "PRAGMA journal_size_limit=" + std::to_string(config_.journal_size_limit) + ";");
+           : "PRAGMA journal_size_limit=" + std::to_string(config_.journal_size_limit) + ";") +
+      (config_.secure_delete == model::SecureDelete::kDefault
+           ? std::string()
+           : std::string("PRAGMA secure_delete=") + model::ToString(config_.secure_delete) + ";");
   rc = Exec(pragmas.c_str());
   const char* sql[] = {"SELECT v FROM kv WHERE k=?1",
                        "INSERT INTO kv(k,v) VALUES(?1,?2) ON CONFLICT(k) DO UPDATE SET v=excluded.v",

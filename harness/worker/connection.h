@@ -4,8 +4,9 @@
 //
 // Settings applied on open: extended result codes, journal_mode=WAL, and from
 // the schedule config synchronous, cache_size, wal_autocheckpoint,
-// journal_size_limit, mmap_size, busy_timeout and checkpoint-on-close
-// (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE only with `checkpoint_on_close off`).
+// journal_size_limit, mmap_size, busy_timeout, secure_delete (only when
+// not `default`) and checkpoint-on-close (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE
+// only with `checkpoint_on_close off`).
 // Each default is SQLite's own, so a schedule without config lines runs
 // SQLite the way an application that sets nothing does.
 #pragma once
