@@ -9,7 +9,7 @@
 namespace harvey::model {
 namespace {
 
-enum Episode { kStorm, kRestart, kGrowth, kAllClose, kEpisodeCount };
+enum Episode { kStorm, kRestart, kGrowth, kAllClose, kSavepointUndo, kEpisodeCount };
 
 // Which workers are open and which have a transaction, as the steps so far
 // leave them (crash steps are added later, by AddCrashes).
@@ -111,6 +111,23 @@ std::vector<Step> Draw(Rng& rng, Episode e, const Tracker& t, const Config& c) {
       for (int w : open) out.push_back(Step{w, {.kind = OpKind::kClose}});
       for (int w : open) out.push_back(Step{w, {.kind = OpKind::kOpen}});
       break;
+    case kSavepointUndo: {
+      const int w = any();
+      // The value goes into the table and the value index, so about twice
+      // its size in pages is dirtied: a cache of `pages` spills past it.
+      const int64_t pages = c.cache_size > 0 ? c.cache_size : -int64_t{c.cache_size} * 1024 / page;
+      const int64_t spill = std::clamp<int64_t>((pages / 2 + 4) * page, 2 * page, kMaxValueSize);
+      const bool nested = rng.Chance(1, 2);
+      out.push_back(Step{w, {.kind = OpKind::kSavepoint, .name = "ep"}});
+      if (nested) out.push_back(Step{w, {.kind = OpKind::kSavepoint, .name = "ep2"}});
+      out.push_back(Write(rng, w, static_cast<uint32_t>(spill)));
+      out.push_back(Step{w, {.kind = OpKind::kWrite, .key = out.back().op.key,
+                             .size = static_cast<uint32_t>(rng.Range(kMinValueSize, page))}});
+      out.push_back(Step{w, {.kind = OpKind::kRollbackTo, .name = nested ? "ep2" : "ep"}});
+      out.push_back(Step{w, {.kind = OpKind::kRelease, .name = "ep"}});
+      out.push_back(Write(rng, w, kMinValueSize));
+      break;
+    }
     case kEpisodeCount:
       break;
   }

@@ -12,6 +12,14 @@
 //                      grows past auto-checkpoint thresholds mid-transaction)
 //   all close          every open connection closes, then all reopen (the
 //                      last close and first open: wal-index rebuilt)
+//   savepoint undo     SAVEPOINT (half the time a nested one too), a value
+//                      large enough to spill the page cache to the WAL,
+//                      the same key written again (frames already in the log
+//                      are overwritten in place: the commit must recompute
+//                      checksums, Wal.iReCksum), ROLLBACK TO (the whole write
+//                      transaction: sqlite3WalUndo; the nested one:
+//                      sqlite3WalSavepointUndo), RELEASE, and a commit after
+//                      it (its checksums chain from what the undo left)
 //
 // Episodes go only where no worker has a transaction open (so none is cut
 // short) and they leave every worker open/closed as they found it.

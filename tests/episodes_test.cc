@@ -56,6 +56,9 @@ TEST(Episodes, InsertedBetweenTransactionsAndValid) {
         seen.insert("growth");
       }
     }
+    for (size_t i = 0; i + 1 < s.steps.size(); ++i) {
+      if (s.steps[i].op.kind == OpKind::kSavepoint && s.steps[i].op.name == "ep") seen.insert("savepoint-undo");
+    }
     if (s.workers.size() >= 2) {
       // All close: a run of closes covering every worker, then the opens.
       for (size_t i = 0; i + s.workers.size() <= s.steps.size(); ++i) {
@@ -67,7 +70,7 @@ TEST(Episodes, InsertedBetweenTransactionsAndValid) {
       }
     }
   }
-  EXPECT_EQ(seen, (std::set<std::string>{"all-close", "growth", "restart", "storm"}));
+  EXPECT_EQ(seen, (std::set<std::string>{"all-close", "growth", "restart", "savepoint-undo", "storm"}));
 }
 
 TEST(Episodes, SafeSetupPasses) {
