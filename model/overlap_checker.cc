@@ -23,7 +23,7 @@ bool MayBeTransientlyBusy(OpKind k) {
 
 OverlapChecker::OverlapChecker(const Schedule& s, const Rules& rules)
     : schedule_(s), rules_(rules), overlapped_(s.steps.size(), false) {
-  cands_.push_back(Candidate{InitialState(s), {}});
+  cands_.push_back(Candidate{InitialState(s), {}, {}});
 }
 
 void OverlapChecker::Start(int64_t step_index) {
@@ -90,12 +90,30 @@ std::vector<State> OtherMarks(const State& before, const State& next, int c) {
 
 }  // namespace
 
+std::vector<OverlapChecker::Candidate> OverlapChecker::BackfillFirst(const Candidate& c, int64_t j) const {
+  const Step& step = schedule_.steps[j];
+  std::vector<Candidate> out;
+  if (!overlapped_[j] || step.op.kind != OpKind::kCheckpoint || step.op.checkpoint == CheckpointMode::kPassive ||
+      c.state.conns[step.worker].armed || std::binary_search(c.backfilled.begin(), c.backfilled.end(), j)) {
+    return out;
+  }
+  Step passive = step;
+  passive.op.checkpoint = CheckpointMode::kPassive;
+  for (Outcome& o : Apply(schedule_, c.state, j, passive, rules_)) {
+    if (o.prediction.rc != rc::kOk || o.next.wal.backfilled == c.state.wal.backfilled) continue;
+    Candidate n{std::move(o.next), c.done, c.backfilled};
+    n.backfilled.insert(std::upper_bound(n.backfilled.begin(), n.backfilled.end(), j), j);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
 std::vector<OverlapChecker::Candidate> OverlapChecker::Linearize(const Candidate& c,
                                                                  int64_t j) const {
   const Step& step = schedule_.steps[j];
   std::vector<Candidate> out;
   auto add = [&](State st, Expected e) {
-    Candidate n{std::move(st), c.done};
+    Candidate n{std::move(st), c.done, c.backfilled};
     n.done.emplace_back(j, std::move(e));
     out.push_back(std::move(n));
   };
@@ -136,7 +154,7 @@ std::vector<OverlapChecker::Candidate> OverlapChecker::Linearize(const Candidate
       Recover(effects.back());
     }
     for (State& e : effects) {
-      Candidate n{std::move(e), c.done};
+      Candidate n{std::move(e), c.done, c.backfilled};
       n.state.conns[step.worker].armed = false;  // the op ran; an armed kill did not fire
       n.done.emplace_back(j, Expected{Prediction{rc::kBusy, {}, {}}, true});
       out.push_back(std::move(n));
@@ -150,7 +168,8 @@ void OverlapChecker::DedupeCandidates(std::vector<Candidate>& cs) const {
   for (Candidate& c : cs) Canonicalize(c.state);
   auto key = [](const Candidate& c) {
     const State& s = c.state;
-    return std::tie(s.committed, s.hdr, s.wal, s.writer, s.conns, s.durable, s.orphan, s.maybe_torn, c.done);
+    return std::tie(s.committed, s.hdr, s.wal, s.writer, s.conns, s.durable, s.orphan, s.maybe_torn, c.done,
+                    c.backfilled);
   };
   std::sort(cs.begin(), cs.end(), [&](const Candidate& a, const Candidate& b) { return key(a) < key(b); });
   std::vector<Candidate> out;
@@ -185,6 +204,8 @@ std::optional<Mismatch> OverlapChecker::Complete(int64_t step_index, const Obser
     const auto at = it - c.done.begin();
     next.push_back(std::forward<decltype(c)>(c));
     next.back().done.erase(next.back().done.begin() + at);
+    auto& early = next.back().backfilled;
+    early.erase(std::remove(early.begin(), early.end(), step_index), early.end());
   };
   // The orders still to extend: the current candidates are read in place
   // (they stay as they are for a mismatch report), deeper levels are owned.
@@ -214,6 +235,7 @@ std::optional<Mismatch> OverlapChecker::Complete(int64_t step_index, const Obser
             deeper.push_back(std::move(n));
           }
         }
+        for (Candidate& n : BackfillFirst(*c, j)) deeper.push_back(std::move(n));
       }
     }
     DedupeCandidates(deeper);

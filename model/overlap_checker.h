@@ -28,6 +28,13 @@
 // checkpointer may hold the slot it wanted to raise, or finish the backfill
 // in between). Marks only steer later checkpoints; values stay exact.
 //
+// And (L12): a FULL, RESTART or TRUNCATE checkpoint that overlapped another
+// op may take effect at two points: its backfill (as a passive checkpoint)
+// at one, the rest (the wait for the writer and readers, the restart) at a
+// later one. walCheckpoint publishes nBackfill before it waits (through the
+// busy handler, or preempted) for readers to leave, and ops in between see
+// the backfilled log: a reader starting then takes read mark 0.
+//
 // And (L10): a close that overlapped another worker's op may skip the
 // checkpoint-on-close although it is the last connection in the model's
 // order: sqlite3WalClose checkpoints only if its EXCLUSIVE lock succeeds,
@@ -91,7 +98,11 @@ class OverlapChecker {
   struct Candidate {
     State state;
     std::vector<std::pair<int64_t, Expected>> done;  // linearized, not reported; by step
+    std::vector<int64_t> backfilled;  // in-flight checkpoints whose backfill took effect (L12); sorted
   };
+  // L12: `c` with the backfill of in-flight checkpoint `j` taken effect (j
+  // not linearized yet); empty when j is not such a checkpoint.
+  std::vector<Candidate> BackfillFirst(const Candidate& c, int64_t j) const;
   // Every way to linearize step `j` in `c`.
   std::vector<Candidate> Linearize(const Candidate& c, int64_t j) const;
   static bool Allows(const Expected& e, const Observation& o);
