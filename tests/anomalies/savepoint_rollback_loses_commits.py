@@ -77,7 +77,13 @@ def run(d, rollback_to):
 
 
 def main():
-    d = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix='harvey-anomaly-')
+    if len(sys.argv) > 1:
+        return report(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix='harvey-anomaly-') as d:  # removed after
+        return report(d)
+
+
+def report(d):
     print('SQLite', sqlite3.sqlite_version)
     bug = run(d, True)
     control = run(d, False)
