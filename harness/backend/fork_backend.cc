@@ -224,7 +224,7 @@ std::string ForkBackend::ResetWorker(int i, int* open_rc, bool closed, ResetFail
   Encoder e(MsgType::kReset);
   e.Str(p.db_path);
   Put(e, config_);
-  e.I64(i).U64(track_durability_ ? 1 : 0).U64(closed ? 2 : open_rc ? 1 : 0);
+  e.I64(i).U64(track_durability_ ? 1 : 0).U64(closed ? 2 : open_rc ? 1 : 0).U64(p.incarnation++);
   std::optional<Decoder> reply;
   bool silent = false;
   const bool sent = SendMsg(p.fd, e);
@@ -279,6 +279,7 @@ std::string ForkBackend::Begin(const model::Schedule& s, const std::string& db_p
   }
   for (int i = 0; i < active_; ++i) {
     procs_[i].arm.reset();
+    procs_[i].incarnation = 0;
     if (std::string error = ResetWorker(i); !error.empty()) return error;
   }
   return "";

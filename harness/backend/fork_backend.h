@@ -70,6 +70,10 @@ class ForkBackend : public Backend {
     std::string db_path;           // the database as the worker sees it
     std::string sqlite;            // the SQLite build it must run (sqlite_build.h)
     SqliteBuild build;             // what its process reported at Reset
+    // Resets of this slot in the schedule (Begin's is 0). A process started
+    // again after a kill or a power loss draws fresh randomness, as a real
+    // one would (SQLite's WAL salts must not repeat a dead process's).
+    uint64_t incarnation = 0;
   };
   std::string Spawn(Proc& p);
   // Lets each launcher in use do its background work (Launcher::Idle);

@@ -600,9 +600,12 @@ const char* ToString(FileRole r) {
   return "?";
 }
 
-uint64_t WorkerSeed(uint64_t seed, int index) {
+uint64_t WorkerSeed(uint64_t seed, int index, uint64_t incarnation) {
   uint64_t s = seed ^ (0x5EEDull << 32) ^ static_cast<uint64_t>(index + 1);
-  return model::SplitMix64(s);
+  const uint64_t first = model::SplitMix64(s);
+  if (incarnation == 0) return first;
+  uint64_t t = first + incarnation;
+  return model::SplitMix64(t);
 }
 
 }  // namespace harvey::harness

@@ -109,7 +109,9 @@ int RegisterHarveyVfsOver(const char* base, const char** name);
 void SeedVfs(uint64_t seed);
 
 // The VFS seed of worker `index` under schedule seed `seed`.
-uint64_t WorkerSeed(uint64_t seed, int index);
+// `incarnation`: the worker's start in the schedule (0 first; a process
+// restarted after a kill or a power loss gets a stream of its own).
+uint64_t WorkerSeed(uint64_t seed, int index, uint64_t incarnation = 0);
 
 // The listener for calls made on this thread (nullptr: none).
 void SetVfsListener(VfsListener* listener);

@@ -62,6 +62,7 @@ int WorkerMain(int fd, const WorkerLimits& limits) {
         // 2: configure only; the `open` follows as a Step (fine-grained).
         const uint64_t mode = m->U64();
         const bool as_op = mode == 1;
+        const uint64_t incarnation = m->U64();  // 0: the schedule's first start of this worker
         if (limits.resolve_path) {
           std::string resolved;
           if (std::string e = limits.resolve_path(db_path, &resolved); !e.empty() || m->failed()) {
@@ -77,7 +78,7 @@ int WorkerMain(int fd, const WorkerLimits& limits) {
         conn.Close();
         SetDurabilityTracking(track);
         SetVfsFsyncLies(config.defect == model::Defect::kFsyncLies);
-        SeedVfs(WorkerSeed(config.seed, index));
+        SeedVfs(WorkerSeed(config.seed, index, incarnation));
         std::string error;
         if (mode == 2) {
           conn.Configure(db_path, config, index);
