@@ -10,6 +10,8 @@
 
 namespace harvey::harness {
 
+bool FileExists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
 bool ReadWholeFile(const std::string& path, std::string* out) {
   out->clear();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

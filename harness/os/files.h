@@ -11,6 +11,9 @@ namespace harvey::harness {
 // read; errno then says why.
 bool ReadWholeFile(const std::string& path, std::string* out);
 
+// Whether `path` names an existing file (access F_OK).
+bool FileExists(const std::string& path);
+
 // Writes `text` to `path` atomically (temp file `path`.tmp + rename; the
 // temp file is removed on failure). Returns "" or one line naming the file.
 std::string WriteFileAtomic(const std::string& path, const std::string& text);

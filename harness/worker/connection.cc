@@ -293,8 +293,6 @@ std::string WriteNew(const std::string& path, const std::string& image) {
 // image equal to the file, later ones write the two files from these bytes.
 std::map<uint32_t, std::string> g_tracked_images;  // guarded by g_images_mu
 
-bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
-
 std::string CreateTracked(const std::string& db_path, const model::Config& config) {
   {
     std::lock_guard<std::mutex> lock(g_images_mu);
@@ -308,8 +306,8 @@ std::string CreateTracked(const std::string& db_path, const model::Config& confi
   // its close-time deletion of the -wal cannot be undone by a power loss.
   NoteDirSynced(db_path.c_str());
   std::string image, durable;
-  const bool only_these = !Exists(db_path + ".pending") && !Exists(db_path + "-wal") &&
-                          !Exists(db_path + "-wal.durable") && !Exists(db_path + "-wal.pending");
+  const bool only_these = !FileExists(db_path + ".pending") && !FileExists(db_path + "-wal") &&
+                          !FileExists(db_path + "-wal.durable") && !FileExists(db_path + "-wal.pending");
   if (only_these && ReadWholeFile(db_path, &image) && ReadWholeFile(db_path + ".durable", &durable) &&
       image == durable) {
     std::lock_guard<std::mutex> lock(g_images_mu);
@@ -331,7 +329,7 @@ std::string CreateDatabase(const std::string& db_path, const model::Config& conf
   }
   if (std::string e = CreateWithSql(db_path, config); !e.empty()) return e;
   std::string image;
-  if (::access((db_path + "-wal").c_str(), F_OK) != 0 && ReadWholeFile(db_path, &image)) {
+  if (!FileExists(db_path + "-wal") && ReadWholeFile(db_path, &image)) {
     std::lock_guard<std::mutex> lock(g_images_mu);
     g_images.emplace(config.page_size, std::move(image));
   }

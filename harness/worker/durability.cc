@@ -174,8 +174,6 @@ void Survive(model::Rng& rng, std::string& content, const Pending& p, uint32_t s
   }
 }
 
-bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
-
 void DropUnlinked(const std::string& path) {
   ::unlink((path + ".unlinked").c_str());
   ::unlink((path + ".unlinked-pending").c_str());
@@ -188,7 +186,7 @@ void DropUnlinked(const std::string& path) {
 std::string PowerLossOne(const std::string& path, model::Rng& rng, bool keep_any, uint32_t sector) {
   std::string image = path + ".durable";
   std::string changes = path + ".pending";
-  if (Exists(path + ".unlinked")) {
+  if (FileExists(path + ".unlinked")) {
     if (!keep_any || rng.Chance(1, 2)) {
       ::unlink(image.c_str());
       ::unlink(changes.c_str());
@@ -314,7 +312,7 @@ void NoteSynced(const char* path) {
 void NoteDeleted(const char* path, bool sync_dir) {
   if (path == nullptr) return;
   const std::string p(path);
-  if (DurabilityTracking() && !sync_dir && Exists(p + ".durable")) {  // a power loss may bring it back
+  if (DurabilityTracking() && !sync_dir && FileExists(p + ".durable")) {  // a power loss may bring it back
     ::rename((p + ".durable").c_str(), (p + ".unlinked").c_str());
     if (::rename((p + ".pending").c_str(), (p + ".unlinked-pending").c_str()) != 0) {
       ::unlink((p + ".unlinked-pending").c_str());  // (no writes since its last sync)
