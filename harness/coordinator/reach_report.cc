@@ -1,11 +1,5 @@
 #include "harness/coordinator/reach_report.h"
 
-#include <elf.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "harness/os/elf_symbols.h"
 #include "harness/os/process.h"
 #include "harness/worker/reach.h"
 #include "harness/worker/vfs_shim.h"
@@ -23,98 +18,6 @@ namespace harvey::harness {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The function symbols of one ELF executable, by address.
-class Symbols {
- public:
-  // Empty on failure (error() says why).
-  explicit Symbols(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st{};
-    if (fd < 0 || ::fstat(fd, &st) != 0) {
-      error_ = "cannot read " + path;
-      if (fd >= 0) ::close(fd);
-      return;
-    }
-    const size_t size = static_cast<size_t>(st.st_size);
-    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (p == MAP_FAILED) {
-      error_ = "cannot map " + path;
-      return;
-    }
-    Load(static_cast<const unsigned char*>(p), size, path);
-    ::munmap(p, size);
-  }
-  const std::string& error() const { return error_; }
-
-  // The function containing link-time address... given as an offset from
-  // the load base (see reach.h); "" if none.
-  std::string Lookup(uint64_t offset) const {
-    const uint64_t addr = offset + first_vaddr_;
-    auto it = std::upper_bound(funcs_.begin(), funcs_.end(), addr,
-                               [](uint64_t a, const Func& f) { return a < f.start; });
-    if (it == funcs_.begin()) return "";
-    --it;
-    return addr < it->start + std::max<uint64_t>(it->size, 1) ? it->name : "";
-  }
-  // Link-time address of an offset from the load base, and back.
-  uint64_t Address(uint64_t offset) const { return offset + first_vaddr_; }
-  uint64_t Offset(uint64_t address) const { return address - first_vaddr_; }
-  void AllNames(std::set<std::string>* out) const {
-    for (const Func& f : funcs_) out->insert(f.name);
-  }
-  // The link-time [start, end) of the function symbol holding `offset`;
-  // false if none.
-  bool Range(uint64_t offset, uint64_t* start, uint64_t* end) const {
-    const uint64_t addr = offset + first_vaddr_;
-    auto it = std::upper_bound(funcs_.begin(), funcs_.end(), addr,
-                               [](uint64_t a, const Func& f) { return a < f.start; });
-    if (it == funcs_.begin()) return false;
-    --it;
-    if (addr >= it->start + std::max<uint64_t>(it->size, 1)) return false;
-    *start = it->start;
-    *end = it->start + std::max<uint64_t>(it->size, 1);
-    return true;
-  }
-
- private:
-  struct Func {
-    uint64_t start, size;
-    std::string name;
-  };
-
-  void Load(const unsigned char* b, size_t size, const std::string& path) {
-    if (size < sizeof(Elf64_Ehdr) || std::memcmp(b, ELFMAG, SELFMAG) != 0 || b[EI_CLASS] != ELFCLASS64) {
-      error_ = path + " is not a 64-bit ELF file";
-      return;
-    }
-    const auto* eh = reinterpret_cast<const Elf64_Ehdr*>(b);
-    first_vaddr_ = UINT64_MAX;
-    for (int i = 0; i < eh->e_phnum; ++i) {
-      const auto* ph = reinterpret_cast<const Elf64_Phdr*>(b + eh->e_phoff + static_cast<size_t>(i) * eh->e_phentsize);
-      if (ph->p_type == PT_LOAD) first_vaddr_ = std::min<uint64_t>(first_vaddr_, ph->p_vaddr - ph->p_offset);
-    }
-    if (first_vaddr_ == UINT64_MAX) first_vaddr_ = 0;
-    const auto* sh = reinterpret_cast<const Elf64_Shdr*>(b + eh->e_shoff);
-    for (int i = 0; i < eh->e_shnum; ++i) {
-      if (sh[i].sh_type != SHT_SYMTAB) continue;
-      const auto* syms = reinterpret_cast<const Elf64_Sym*>(b + sh[i].sh_offset);
-      const char* strs = reinterpret_cast<const char*>(b + sh[sh[i].sh_link].sh_offset);
-      const size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
-      for (size_t k = 0; k < n; ++k) {
-        if (ELF64_ST_TYPE(syms[k].st_info) != STT_FUNC || syms[k].st_value == 0) continue;
-        funcs_.push_back(Func{syms[k].st_value, syms[k].st_size, strs + syms[k].st_name});
-      }
-    }
-    if (funcs_.empty()) error_ = path + " has no symbol table (stripped?)";
-    std::sort(funcs_.begin(), funcs_.end(), [](const Func& a, const Func& c) { return a.start < c.start; });
-  }
-
-  std::vector<Func> funcs_;
-  uint64_t first_vaddr_ = 0;
-  std::string error_;
-};
 
 // harness code (the shim, the listener) or SQLite's thin VFS wrappers:
 // frames a VFS event is not attributed to.
@@ -148,7 +51,7 @@ class Symbolizer {
  public:
   explicit Symbolizer(const std::string& exe) : exe_(exe), symbols_(exe) {}
   const std::string& error() const { return symbols_.error(); }
-  const Symbols& symbols() const { return symbols_; }
+  const ElfSymbols& symbols() const { return symbols_; }
 
   // Offsets from the load base, as reach.h stores them (without the +1).
   void Resolve(const std::set<uint64_t>& offsets) {
@@ -217,7 +120,7 @@ class Symbolizer {
   }
 
   std::string exe_;
-  Symbols symbols_;
+  ElfSymbols symbols_;
   std::map<uint64_t, std::vector<std::string>> chains_;
   std::map<uint64_t, int> lines_;
 };
@@ -241,7 +144,7 @@ struct Site {
 // "  f0ebc:\tcall   d1a20 <walIndexPage>" -> a Site, if it is one. A jmp
 // counts only as a tail call of a VFS wrapper or method (an indirect jmp
 // of a switch has no wrapper's line, so ScanBodies drops it).
-bool ParseCall(const std::string& line, const Symbols& symbols, Site* out) {
+bool ParseCall(const std::string& line, const ElfSymbols& symbols, Site* out) {
   const size_t colon = line.find(':');
   if (colon == std::string::npos) return false;
   const bool is_call = line.compare(colon + 1, 5, "\tcall") == 0;
