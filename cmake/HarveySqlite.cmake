@@ -139,6 +139,8 @@ endfunction()
 #     harvey_sqlite_release_library does (same definitions, HARVEY_SQLITE_OPT),
 #     plus clang's SanitizerCoverage: a call before every load and store
 #     (trace-loads/trace-stores) and a guard on every edge (trace-pc-guard),
+#     and a call at every function entry, inlined ones too
+#     (-finstrument-functions: the `call` points of wal.c's functions),
 #     answered by harness/worker/shm_hooks.cc; SQLite's memcpy/memset/
 #     memcmp renamed to the hooks' harvey_shm_* (-include shm_mem.h), and
 #     -fno-builtin so clang neither expands them nor makes libc calls of
@@ -160,6 +162,7 @@ function(harvey_sqlite_shm_object out_var dir version)
   add_custom_command(OUTPUT ${obj}
     COMMAND ${CMAKE_C_COMPILER_LAUNCHER} ${HARVEY_CLANG} -c ${opt} -w -fPIE -DNDEBUG
             -gline-tables-only -fsanitize-coverage=trace-pc-guard,trace-loads,trace-stores
+            -finstrument-functions
             -fno-builtin -include ${PROJECT_SOURCE_DIR}/harness/worker/shm_mem.h
             ${defs} -I${dir} ${dir}/sqlite3.c -o ${obj}
     DEPENDS ${dir}/sqlite3.c ${PROJECT_SOURCE_DIR}/harness/worker/shm_mem.h

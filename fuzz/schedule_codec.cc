@@ -231,9 +231,11 @@ std::string EncodeSchedule(const model::Schedule& s, bool* lossy_out) {
   if (mmap > 0) w.Varint(static_cast<uint64_t>(mmap));
   lossy |= mmap != c.mmap_size;
   lossy |= c.defect != model::Defect::kNone || c.sector_size != model::Config{}.sector_size;
-  // busy_timeout is not in the byte format: the fuzzer runs op-level, where
-  // harvey keeps it 0 (a blocked op returns BUSY at once).
+  // busy_timeout and call_points are not in the byte format: the fuzzer
+  // runs op-level, where harvey keeps busy_timeout 0 (a blocked op returns
+  // BUSY at once) and nothing pauses at a call.
   lossy |= c.busy_timeout != model::Config{}.busy_timeout;
+  lossy |= c.call_points != model::Config{}.call_points;
   lossy |= !s.expects.empty();
   const size_t n = s.workers.size();
   const bool limit = c.journal_size_limit != model::Config{}.journal_size_limit;

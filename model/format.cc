@@ -55,7 +55,7 @@ constexpr EventKind kEventKinds[] = {
     EventKind::kShmMap,  EventKind::kFileControl, EventKind::kSleep,   EventKind::kRead,
     EventKind::kFileSize, EventKind::kCheckReservedLock, EventKind::kFetch, EventKind::kUnfetch,
     EventKind::kShmRead, EventKind::kShmWrite, EventKind::kShmUnmap, EventKind::kFileOpen,
-    EventKind::kFileClose, EventKind::kFileDelete, EventKind::kFileAccess};
+    EventKind::kFileClose, EventKind::kFileDelete, EventKind::kFileAccess, EventKind::kCall};
 constexpr uint32_t kMaxOrdinal = 1'000'000;
 constexpr int64_t kMaxJournalSizeLimit = 1'000'000'000;
 constexpr int64_t kMaxMmapSize = 0x7fff0000;  // SQLITE_MAX_MMAP_SIZE of Debian and the amalgamations
@@ -63,12 +63,12 @@ constexpr int64_t kMaxBusyTimeout = 60'000;
 
 enum ConfigKey {
   kPageSize, kSynchronous, kWalAutocheckpoint, kCacheSize, kSeed, kDefect, kSectorSize,
-  kJournalSizeLimit, kMmapSize, kCheckpointOnClose, kBusyTimeout, kSecureDelete, kNumConfigKeys
+  kJournalSizeLimit, kMmapSize, kCheckpointOnClose, kBusyTimeout, kSecureDelete, kCallPoints, kNumConfigKeys
 };
 constexpr std::string_view kConfigNames[kNumConfigKeys] = {
     "page_size", "synchronous", "wal_autocheckpoint", "cache_size", "seed", "defect",
     "sector_size", "journal_size_limit", "mmap_size", "checkpoint_on_close", "busy_timeout",
-    "secure_delete"};
+    "secure_delete", "call_points"};
 
 template <typename E, size_t N>
 bool Lookup(const E (&values)[N], std::string_view keyword, E* out) {
@@ -390,8 +390,8 @@ std::string Parser::ConfigLine(const Tokens& tok) {
   if (key < 0) {
     return "unknown config key " + Quote(tok[1]) +
            " (want page_size, synchronous, wal_autocheckpoint, cache_size, seed, defect, "
-           "sector_size, journal_size_limit, mmap_size, checkpoint_on_close, busy_timeout or "
-           "secure_delete)";
+           "sector_size, journal_size_limit, mmap_size, checkpoint_on_close, busy_timeout, "
+           "secure_delete or call_points)";
   }
   if (config_line_[key] != 0) {
     return "duplicate config key " + Quote(tok[1]) + " (already set on line " +
@@ -488,6 +488,12 @@ std::string Parser::ConfigValue(ConfigKey key, std::string_view value) {
         return "bad secure_delete " + Quote(value) + " (want " + Choices(kSecureDeletes) + ")";
       }
       return "";
+    case kCallPoints:
+      if (value == "on" || value == "off") {
+        c.call_points = value == "on";
+        return "";
+      }
+      return "bad call_points " + Quote(value) + " (want on or off)";
     case kNumConfigKeys:
       break;
   }
@@ -736,6 +742,7 @@ std::string PrintSchedule(const Schedule& s) {
   if (c.secure_delete != SecureDelete::kDefault) {
     out += std::string("config secure_delete ") + ToString(c.secure_delete) + "\n";
   }
+  if (c.call_points) out += "config call_points on\n";
   for (const Worker& w : s.workers) {
     out += "worker " + w.name + (w.boundary.empty() ? "" : " " + w.boundary) + "\n";
   }

@@ -19,6 +19,8 @@
 //   config busy_timeout 100        (PRAGMA busy_timeout, 0..60000 ms; printed if not 0)
 //   config secure_delete on        (PRAGMA secure_delete: off | on | fast; default | no
 //                                   line: none issued, the build's default)
+//   config call_points on          (on | off: fine-grained runs also pause at wal.c
+//                                   function entries, shm-instrumented builds; printed if on)
 //   worker w1                      (name: [a-z][a-z0-9_]{0,15}; 1..8 workers)
 //   worker w2 oci                  (optional placement: where this worker runs,
 //                                   [a-z][a-z0-9_-]{0,15}; default: the run's --boundary)
@@ -63,8 +65,8 @@
 // comment "# ..." is allowed on any line.
 //
 // Print() emits the expect lines first, then every config key (defect,
-// sector_size, journal_size_limit, mmap_size, checkpoint_on_close and
-// busy_timeout only when not default), the workers,
+// sector_size, journal_size_limit, mmap_size, checkpoint_on_close,
+// busy_timeout, secure_delete and call_points only when not default), the workers,
 // their sqlite lines (when set), then the steps, so Parse(Print(s)) == s for
 // every valid s.
 #pragma once

@@ -101,6 +101,7 @@ void DrawConnectionSettings(uint64_t seed, const GenOptions& o, Config& c) {
                                                SecureDelete::kOff, SecureDelete::kOn, SecureDelete::kFast};
     c.secure_delete = kSecure[secure_rng.Below(std::size(kSecure))];
   }
+  if (o.draw_call_points) c.call_points = Rng(seed ^ 0xCA11CA11ull).Chance(1, 8);  // (its own stream)
   if (o.draw_busy_timeout) {
     static constexpr int32_t kBusyMs[] = {0, 0, 0, 1, 10, 100, 2000};
     c.busy_timeout = kBusyMs[rng.Below(std::size(kBusyMs))];

@@ -39,6 +39,12 @@ struct GenOptions {
   // fine-grained campaigns, where a busy worker yields at xSleep; op-level
   // campaigns keep 0 (one worker runs at a time, so waiting only burns sleeps).
   bool draw_busy_timeout = false;
+  // Also draw call_points (on 1 time in 8): for fine-grained campaigns on
+  // shm-instrumented builds. Rarely, because a pause at a wal.c function
+  // entry equals one at the next shared access: it shows reach (every
+  // entered wal.c function holds a point) and costs points (about twice as
+  // many per step, so PCT's change points are spread thinner).
+  bool draw_call_points = false;
 };
 
 // The same (seed, options) gives the same schedule on every platform.

@@ -121,6 +121,7 @@ const char* ToString(EventKind e) {
     case EventKind::kFileClose: return "file-close";
     case EventKind::kFileDelete: return "file-delete";
     case EventKind::kFileAccess: return "file-access";
+    case EventKind::kCall: return "call";
   }
   return "?";
 }

@@ -38,6 +38,7 @@ enum class EventKind {
   kShmUnmap,            // xShmUnmap: only a close calls it in harvey's workload (not killable)
   // The VFS's file-name methods: xOpen, xClose (io_methods), xDelete, xAccess.
   kFileOpen, kFileClose, kFileDelete, kFileAccess,
+  kCall,  // the entry of a wal.c function (shm-instrumented builds only)
 };
 
 struct Config {
@@ -67,6 +68,13 @@ struct Config {
   // only where it costs no extra I/O (fast). It changes which pages a
   // transaction dirties, and so what spills to the WAL.
   SecureDelete secure_delete = SecureDelete::kDefault;  // printed only when not kDefault
+  // Fine-grained runs also pause at the entry of every wal.c function
+  // (`call` events, shm-instrumented builds only; harness/worker/
+  // wal_functions.h). A harness setting, not SQLite's: such a pause equals
+  // a pause at the next shared access, so it adds reach, not interleavings,
+  // and about doubles the points per step. Off: calls are still counted
+  // (`kill at call K`) but never pause.
+  bool call_points = false;          // printed only when true
   bool operator==(const Config&) const = default;
 };
 

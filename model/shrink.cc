@@ -212,6 +212,7 @@ std::vector<Schedule> SimplerConfigs(const Schedule& s) {
   reset(&Config::checkpoint_on_close);
   reset(&Config::busy_timeout);
   reset(&Config::secure_delete);
+  reset(&Config::call_points);
   reset(&Config::seed);
   return out;
 }

@@ -76,7 +76,7 @@ std::optional<Schedule> MinimalSizes(const Schedule& s);
 // One variant per config field that differs from its default (page_size,
 // synchronous, wal_autocheckpoint, cache_size, seed, sector_size,
 // journal_size_limit, mmap_size, checkpoint_on_close, busy_timeout,
-// secure_delete), with that field reset. `defect` is never changed: it decides the failure.
+// secure_delete, call_points), with that field reset. `defect` is never changed: it decides the failure.
 std::vector<Schedule> SimplerConfigs(const Schedule& s);
 
 // Number of context switches: adjacent steps on different workers.

@@ -395,5 +395,39 @@ TEST(ConnectionSettingsTest, CampaignsDrawBusyTimeoutOnlyWhenFineGrained) {
   EXPECT_GE(limits.size(), 3u);  // drawn unless pinned
 }
 
+// config call_points (a harness setting): drawn 1 time in 8 only by
+// fine-grained campaigns whose workers run an shm-instrumented build,
+// pinned by --call-points, printed only when on, and off by default.
+TEST(ConnectionSettingsTest, CallPointsAreDrawnOnlyWhereACallCanPause) {
+  EXPECT_FALSE(model::Config{}.call_points);
+  const model::Schedule on = MustParse("harvey-schedule 1\nconfig call_points on\nworker w1\n");
+  EXPECT_TRUE(on.config.call_points);
+  EXPECT_NE(model::PrintSchedule(on).find("config call_points on\n"), std::string::npos);
+  EXPECT_EQ(MustParse(model::PrintSchedule(on)).config, on.config);
+  EXPECT_EQ(model::PrintSchedule(MustParse("harvey-schedule 1\nconfig call_points off\nworker w1\n")).find("call_points"),
+            std::string::npos);
+  EXPECT_FALSE(model::ParseSchedule("harvey-schedule 1\nconfig call_points 1\nworker w1\n", "t").ok());
+
+  harness::CampaignSpec op;
+  op.sqlite = "3.54.1-shm";
+  harness::CampaignSpec pct = op;
+  ASSERT_EQ(model::ParsePolicy("pct:3", &pct.policy), "");
+  harness::CampaignSpec plain = pct;
+  plain.sqlite = "3.54.1";
+  harness::CampaignSpec pinned = plain;
+  pinned.call_points = true;
+  int drawn = 0;
+  for (uint64_t i = 0; i < 400; ++i) {
+    EXPECT_FALSE(harness::CampaignSchedule(op, i).config.call_points) << "op-level never pauses";
+    EXPECT_FALSE(harness::CampaignSchedule(plain, i).config.call_points) << "no call events without -shm";
+    EXPECT_TRUE(harness::CampaignSchedule(pinned, i).config.call_points);
+    const model::Schedule s = harness::CampaignSchedule(pct, i);
+    drawn += s.config.call_points;
+    EXPECT_EQ(s.steps, harness::CampaignSchedule(op, i).steps) << "its own stream";
+  }
+  EXPECT_GT(drawn, 400 / 8 / 2);
+  EXPECT_LT(drawn, 400 / 8 * 2);
+}
+
 }  // namespace
 }  // namespace harvey

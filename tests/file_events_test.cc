@@ -32,7 +32,7 @@ TEST(FileEvents, NamedAndAppendedAfterEveryOlderKind) {
   EXPECT_STREQ(ToString(VfsEvent::kFileAccess), "file-access");
   // Older kinds keep their numbers (the wire and the pause masks use them).
   EXPECT_EQ(static_cast<int>(VfsEvent::kShmUnmap) + 1, static_cast<int>(VfsEvent::kFileOpen));
-  EXPECT_EQ(static_cast<int>(VfsEvent::kFileAccess) + 1, static_cast<int>(VfsEvent::kCount));
+  EXPECT_EQ(static_cast<int>(VfsEvent::kFileAccess) + 1, static_cast<int>(VfsEvent::kCall));
   for (VfsEvent e : {VfsEvent::kFileOpen, VfsEvent::kFileClose, VfsEvent::kFileDelete, VfsEvent::kFileAccess}) {
     const auto k = static_cast<model::EventKind>(e);
     EXPECT_STREQ(model::ToString(k), ToString(e));

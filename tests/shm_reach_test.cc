@@ -25,6 +25,7 @@
 #include "harness/worker/shm_regions.h"
 #include "harness/worker/sqlite_build.h"
 #include "harness/worker/vfs_shim.h"
+#include "harness/worker/wal_functions.h"
 #include "model/format.h"
 #include "tests/test_util.h"
 
@@ -150,6 +151,12 @@ TEST(ShmRegions, EventNamesInTheFormat) {
   EXPECT_STREQ(model::ToString(model::EventKind::kShmRead), "shm-read");
   EXPECT_STREQ(model::ToString(model::EventKind::kShmWrite), "shm-write");
   EXPECT_EQ(static_cast<int>(model::EventKind::kShmWrite), static_cast<int>(VfsEvent::kShmWrite));
+  EXPECT_STREQ(ToString(VfsEvent::kCall), "call");
+  EXPECT_STREQ(model::ToString(model::EventKind::kCall), "call");
+  EXPECT_EQ(static_cast<int>(model::EventKind::kCall), static_cast<int>(VfsEvent::kCall));
+  auto called = model::ParseSchedule("harvey-schedule 1\nworker w1\nw1 kill at call 7\nw1 write 1 20\n", "t");
+  ASSERT_TRUE(called.ok()) << called.error();
+  EXPECT_EQ(called.value().steps[0].op.event, model::EventKind::kCall);
   auto s = model::ParseSchedule("harvey-schedule 1\nworker w1\nsqlite w1 3.54.1-shm\nw1 kill at shm-read 3\nw1 write 1 20\n", "t");
   ASSERT_TRUE(s.ok()) << s.error();
   EXPECT_EQ(s.value().workers[0].sqlite, "3.54.1-shm");
@@ -230,6 +237,81 @@ TEST(ShmBuild, RecordedDecisionsReplayExactlyOnForkAndInproc) {
   ASSERT_TRUE(inproc.is_object()) << log;
   EXPECT_EQ(inproc["trace"], first["trace"]) << log;
   EXPECT_EQ(inproc["yields"], first["yields"]);
+}
+
+// The entries of wal.c functions are `call` points in the shm build with
+// `config call_points on`: a pct:3 run pauses there, --show names the
+// function (on fork the coordinator is `harvey`, which reads the build's
+// .wal-functions file; on inproc the worker's own compiled-in list),
+// recorded decisions that pause at calls replay to the same trace. Without
+// the line no call pauses. `kill at call K` kills there (fork), call points
+// on or not (calls are counted either way).
+TEST(ShmBuild, WalFunctionEntriesArePointsNamedInShowAndKillable) {
+  REQUIRE_SHM_BUILD(v);
+  auto scratch = testing::MakeScratch();
+  ASSERT_TRUE(scratch);
+  const std::string file = scratch->path() + "/c.sched";
+  const std::string decided = scratch->path() + "/decided.sched";
+  const std::string plain = scratch->path() + "/plain.sched";
+  std::string with_calls = Contended(v);
+  with_calls.insert(with_calls.find("worker w1"), "config call_points on\n");
+  { std::ofstream(file) << with_calls; }
+  { std::ofstream(plain) << Contended(v); }
+  const std::string harvey = HarveyBinary();
+  std::string log;
+  const nlohmann::json first =
+      RunJson(harvey, {file, "--boundary", "fork", "--policy", "pct:3", "--save-decisions", decided}, &log);
+  ASSERT_TRUE(first.is_object()) << log;
+  ASSERT_EQ(first["verdict"], "pass") << log;
+  const nlohmann::json without = RunJson(harvey, {plain, "--boundary", "fork", "--policy", "pct:3"}, &log);
+  ASSERT_TRUE(without.is_object()) << log;
+  EXPECT_GT(first["yields"].get<int64_t>(), without["yields"].get<int64_t>() * 3 / 2)
+      << "call points about double the points";
+  const CommandResult no_calls = RunCommand({harvey, "run", plain, "--boundary", "fork", "--policy", "pct:3", "--show"}, 240000);
+  EXPECT_EQ(no_calls.output.find("@ call "), std::string::npos) << "call points are off by default";
+  for (const char* boundary : {"fork", "inproc"}) {
+    const CommandResult shown = RunCommand({harvey, "run", decided, "--boundary", boundary, "--show"}, 240000);
+    EXPECT_TRUE(std::regex_search(shown.output, std::regex("@ call walTryBeginRead \\([0-9]+\\)")))
+        << boundary << ": " << shown.output.substr(0, 4000);
+    EXPECT_TRUE(std::regex_search(shown.output, std::regex("@ call walIndexHdr \\([0-9]+\\)"))) << boundary;
+    EXPECT_EQ(shown.output.find("@ call ? ("), std::string::npos) << boundary << ": an unnamed call";
+    const nlohmann::json again = RunJson(harvey, {decided, "--boundary", boundary}, &log);
+    ASSERT_TRUE(again.is_object()) << log;
+    EXPECT_EQ(again["trace"], first["trace"]) << boundary << "\n" << log;
+  }
+  // A kill at the 20th wal.c function entry of w1's second write (before
+  // its commit frame is written): the write is lost, the first stays.
+  const std::string kill = scratch->path() + "/kill.sched";
+  {
+    std::ofstream(kill) << "harvey-schedule 1\nworker w1\nsqlite w1 " << v << "\nworker w2\nsqlite w2 " << v
+                        << "\nw1 write 1 100\nw1 kill at call 20\nw1 write 2 100\nw2 scan\nw1 open\nw1 scan\n";
+  }
+  const CommandResult killed = RunCommand({harvey, "run", kill, "--boundary", "fork", "--show"}, 240000);
+  EXPECT_EQ(killed.exit_code, 0) << killed.output;
+  EXPECT_TRUE(std::regex_search(killed.output, std::regex("w1 write 2 100 +KILLED"))) << killed.output;
+  EXPECT_TRUE(std::regex_search(killed.output, std::regex("w2 scan +ok rows \\{1@0\\}"))) << killed.output;
+}
+
+// This process (the test binary) is no shm build: no list, no index; a
+// -shm build's list is its .wal-functions file, sorted, without the "os"
+// lines.
+TEST(ShmBuild, WalFunctionNamesComeFromTheBuildsList) {
+  EXPECT_TRUE(WalFunctionNames().empty());
+  EXPECT_EQ(WalFunctionIndex(reinterpret_cast<const void*>(&WalFunctionIndex)), -1);
+  EXPECT_EQ(WalFunctionName(0, BuildSqliteName()), "");
+  REQUIRE_SHM_BUILD(v);
+  std::ifstream in(SqliteBinary(v) + ".wal-functions");
+  ASSERT_TRUE(in) << v;
+  std::vector<std::string> names;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(' ') == std::string::npos) names.push_back(line);
+  }
+  std::sort(names.begin(), names.end());
+  ASSERT_GT(names.size(), 40u);
+  for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(WalFunctionName(static_cast<int64_t>(i), v), names[i]);
+  EXPECT_EQ(WalFunctionName(static_cast<int64_t>(names.size()), v), "");
+  EXPECT_EQ(WalFunctionName(-1, v), "");
+  EXPECT_EQ(WalFunctionName(0, "9.9.9-shm"), "") << "a build that is not here";
 }
 
 // --reach after a short fine-grained campaign on the shm build names wal.c

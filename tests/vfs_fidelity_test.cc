@@ -248,7 +248,8 @@ TEST(VfsFidelityTest, NewEventsHaveNames) {
   EXPECT_EQ(static_cast<int>(VfsEvent::kUnfetch) + 1, static_cast<int>(VfsEvent::kShmRead));
   EXPECT_EQ(static_cast<int>(VfsEvent::kShmWrite) + 1, static_cast<int>(VfsEvent::kShmUnmap));
   EXPECT_EQ(static_cast<int>(VfsEvent::kShmUnmap) + 1, static_cast<int>(VfsEvent::kFileOpen));
-  EXPECT_EQ(static_cast<int>(VfsEvent::kFileAccess) + 1, static_cast<int>(VfsEvent::kCount));
+  EXPECT_EQ(static_cast<int>(VfsEvent::kFileAccess) + 1, static_cast<int>(VfsEvent::kCall));
+  EXPECT_EQ(static_cast<int>(VfsEvent::kCall) + 1, static_cast<int>(VfsEvent::kCount));
 }
 
 }  // namespace

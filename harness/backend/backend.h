@@ -46,6 +46,11 @@ struct Slice {
 
 // Every VFS event pauses a fine-grained op.
 inline constexpr uint32_t kAllEvents = (1u << static_cast<int>(VfsEvent::kCount)) - 1;
+// ... except a wal.c function entry (`call`), unless the schedule says
+// `config call_points on`. A call that does not pause is still counted.
+inline uint32_t PauseMask(const model::Config& c) {
+  return c.call_points ? kAllEvents : kAllEvents & ~(1u << static_cast<int>(VfsEvent::kCall));
+}
 
 // How long CheckWorkers waits for a worker that died outside any op to show
 // it (its socket closes as the process exits), before a mismatch stands.

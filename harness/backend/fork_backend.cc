@@ -492,7 +492,7 @@ Slice ForkBackend::StartOp(int worker, const model::Op& op, int64_t step_index) 
   Encoder e(MsgType::kStep);
   e.I64(step_index);
   Put(e, op);
-  e.U64(kAllEvents);
+  e.U64(PauseMask(config_));
   if (!SendMsg(p.fd, e)) {
     return Slice{.finished = true, .event = {}, .result = Died(p, "was gone before its op was sent"), .error = {}};
   }
@@ -503,7 +503,7 @@ Slice ForkBackend::StartOp(int worker, const model::Op& op, int64_t step_index) 
 Slice ForkBackend::ResumeOp(int worker) {
   Proc& p = procs_.at(static_cast<size_t>(worker));
   Encoder c(MsgType::kContinue);
-  c.U64(kAllEvents);
+  c.U64(PauseMask(config_));
   if (p.fd < 0 || !SendMsg(p.fd, c)) {
     return Slice{.finished = true, .event = {}, .result = Died(p, "died paused inside its op"), .error = {}};
   }

@@ -78,7 +78,7 @@ Slice InprocBackend::StartOp(int worker, const model::Op& op, int64_t step_index
   auto& t = threads_[static_cast<size_t>(worker)];
   if (!t) t = std::make_unique<OpThread>();
   Connection* conn = conns_.at(static_cast<size_t>(worker)).get();
-  return t->Start([conn, op, step_index] { return conn->Execute(op, step_index); });
+  return t->Start([conn, op, step_index] { return conn->Execute(op, step_index); }, PauseMask(config_));
 }
 
 Slice InprocBackend::ResumeOp(int worker) {

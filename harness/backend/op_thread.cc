@@ -42,8 +42,10 @@ void OpThread::OnEvent(VfsEvent event, FileRole role, int64_t arg) {
   std::unique_lock<std::mutex> lock(mu_);
   if (quit_) return;  // torn down mid-op: let SQLite finish alone
   const auto i = static_cast<int>(event);
+  ++counts_[i];
+  if (!(mask_ >> i & 1)) return;
   slice_ = Slice{};
-  slice_.event = EventInfo{event, role, arg, ++counts_[i]};
+  slice_.event = EventInfo{event, role, arg, counts_[i]};
   thread_turn_ = false;
   cv_.notify_all();
   cv_.wait(lock, [&] { return thread_turn_; });
@@ -62,11 +64,12 @@ Slice OpThread::Handoff() {
   return slice_;
 }
 
-Slice OpThread::Start(std::function<model::Observation()> op) {
+Slice OpThread::Start(std::function<model::Observation()> op, uint32_t mask) {
   if (!error_.empty()) return Slice{.finished = true, .event = {}, .result = {}, .error = error_};
   {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = std::move(op);
+    mask_ = mask;
   }
   return Handoff();
 }

@@ -30,9 +30,10 @@ class OpThread : private VfsListener {
   OpThread(const OpThread&) = delete;
   OpThread& operator=(const OpThread&) = delete;
 
-  // Runs `op` on this thread until its first event or its end.
+  // Runs `op` on this thread until its first event in `mask` (bit i =
+  // VfsEvent i; the others are only counted) or its end.
   // REQUIRES: no op in flight here.
-  Slice Start(std::function<model::Observation()> op);
+  Slice Start(std::function<model::Observation()> op, uint32_t mask = kAllEvents);
   // REQUIRES: the last Start/Resume returned a pause.
   Slice Resume();
   // Non-empty once a hand-off timed out (the thread is lost).
@@ -50,6 +51,7 @@ class OpThread : private VfsListener {
   std::function<model::Observation()> job_;
   Slice slice_;
   uint64_t counts_[static_cast<int>(VfsEvent::kCount)] = {};
+  uint32_t mask_ = kAllEvents;  // of the op in flight (written before the thread gets the baton)
   std::string error_;
   std::thread thread_;  // last: starts after the fields above exist
 };

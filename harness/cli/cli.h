@@ -64,6 +64,7 @@ struct FuzzArgs {
   std::string checkpoint_on_close;      // "" = drawn per schedule; else on|off
   std::optional<int32_t> busy_timeout;  // unset: drawn (fine-grained policies) or 0 (op)
   std::string secure_delete;            // "" = drawn per schedule; else default|off|on|fast
+  std::string call_points;              // "" = drawn (fine-grained, shm builds) or off; else on|off
   uint32_t episode_percent = 0;     // WAL-internals episodes (model/episodes.h)
   uint32_t kill_percent = 3;        // per step
   uint32_t power_loss_percent = 2;  // per step

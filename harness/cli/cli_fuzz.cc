@@ -152,6 +152,7 @@ std::string CampaignCommand(const FuzzArgs& a, uint64_t seed, const FuzzSite* si
   add(!a.checkpoint_on_close.empty(), "--checkpoint-on-close", a.checkpoint_on_close);
   add(a.busy_timeout.has_value(), "--busy-timeout", std::to_string(a.busy_timeout.value_or(0)));
   add(!a.secure_delete.empty(), "--secure-delete", a.secure_delete);
+  add(!a.call_points.empty(), "--call-points", a.call_points);
   add(a.episode_percent != d.episode_percent, "--episodes", std::to_string(a.episode_percent));
   add(a.kill_percent != d.kill_percent, "--kills", std::to_string(a.kill_percent));
   add(a.power_loss_percent != d.power_loss_percent, "--power-losses", std::to_string(a.power_loss_percent));
@@ -299,6 +300,7 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
   spec.mmap_size = a.mmap_size;
   if (!a.checkpoint_on_close.empty()) spec.checkpoint_on_close = a.checkpoint_on_close == "on";
   spec.busy_timeout = a.busy_timeout;
+  if (!a.call_points.empty()) spec.call_points = a.call_points == "on";
   for (model::SecureDelete d : {model::SecureDelete::kDefault, model::SecureDelete::kOff, model::SecureDelete::kOn,
                                 model::SecureDelete::kFast}) {
     if (a.secure_delete == model::ToString(d)) spec.secure_delete = d;

@@ -95,6 +95,11 @@ int main(int argc, char** argv) {
                 "PRAGMA secure_delete for every schedule; default = none issued, the build's own "
                 "(default: drawn per schedule: the build's 1 time in 3, else off, on or fast)")
       ->check(CLI::IsMember({"default", "off", "on", "fast"}));
+  f->add_option("--call-points", fuzz.call_points,
+                "Whether fine-grained runs also pause at every wal.c function entry (config call_points; "
+                "shm-instrumented builds) for every schedule (default: drawn per schedule, on 1 time "
+                "in 8, under --policy random|pct:D on a V-shm build; else off)")
+      ->check(CLI::IsMember({"on", "off"}));
   f->add_option("--busy-timeout", fuzz.busy_timeout,
                 "PRAGMA busy_timeout (ms) for every schedule (default: drawn per schedule under "
                 "--policy random|pct:D, 0 under op)")

@@ -12,6 +12,7 @@ model::Schedule CampaignSchedule(const CampaignSpec& spec, uint64_t index) {
   const uint64_t sseed = model::ScheduleSeed(spec.seed, index);
   model::GenOptions gen = spec.gen;
   gen.draw_busy_timeout = spec.policy.kind != model::PolicyKind::kOp;
+  gen.draw_call_points = spec.policy.kind != model::PolicyKind::kOp;
   model::Schedule s = model::AddCrashes(
       sseed, spec.crashes, model::AddEpisodes(sseed, spec.episodes, model::Generate(sseed, gen)));
   s.config.defect = spec.defect;
@@ -22,6 +23,9 @@ model::Schedule CampaignSchedule(const CampaignSpec& spec, uint64_t index) {
   if (spec.busy_timeout) s.config.busy_timeout = *spec.busy_timeout;
   if (spec.secure_delete) s.config.secure_delete = *spec.secure_delete;
   ApplySqlite(&s, spec.sqlite);  // explicit lines, so a saved finding replays on the same SQLite
+  // Drawn only where a call can pause: fine-grained, on an shm build.
+  if (!gen.draw_call_points || !RunsShmBuild(s)) s.config.call_points = false;
+  if (spec.call_points) s.config.call_points = *spec.call_points;
   return s;
 }
 

@@ -36,6 +36,9 @@ struct CampaignSpec {
   std::optional<bool> checkpoint_on_close;
   std::optional<int32_t> busy_timeout;
   std::optional<model::SecureDelete> secure_delete;
+  // config call_points; unset: drawn per schedule under a fine-grained
+  // policy when a worker runs an shm-instrumented build, else off.
+  std::optional<bool> call_points;
   std::string sqlite;  // every worker's SQLite build ("" = system; a mix a+b: harness/worker/sqlite_build.h)
   model::Policy policy;  // fine-grained: a failing schedule keeps its decisions
   // Shard `shard_index` of `shard_count` (0-based): runs the campaign's

@@ -6,6 +6,7 @@
 #include "harness/os/interrupt.h"
 #include "harness/worker/shm_regions.h"
 #include "harness/worker/sqlite_build.h"
+#include "harness/worker/wal_functions.h"
 #include "model/format.h"
 
 namespace harvey::harness {
@@ -19,19 +20,19 @@ namespace harvey::harness {
 // workload with fewer event kinds.) Since SQLite's wal-index copies and
 // compares are points in V-shm builds (worker/shm_copy.h): 3.54.1-shm fork
 // 35.7, inproc 35.4 (harvey fuzz --policy pct:3 --time 420, 6,307 and
-// 9,401 schedules).
+// 9,401 schedules). With `config call_points on` (wal.c function entries
+// too): 3.54.1-shm fork 68.0, inproc 68.4 (--count 200 --seed 1313, every
+// schedule with call points).
 constexpr int64_t kExpectedPointsPerStep = 9;
 constexpr int64_t kExpectedPointsPerStepShm = 36;
+constexpr int64_t kExpectedPointsPerStepShmCalls = 68;
 
-// kExpectedPointsPerStepShm if any worker runs a V-shm build (its `sqlite`
-// line, or this process's own build for a worker without one: a forked
-// worker or an inproc thread runs it), else kExpectedPointsPerStep.
+// For a schedule where a worker runs a V-shm build (RunsShmBuild):
+// kExpectedPointsPerStepShm, or kExpectedPointsPerStepShmCalls with call
+// points on; else kExpectedPointsPerStep.
 int64_t ExpectedPointsPerStep(const model::Schedule& s) {
-  const std::string own = BuildSqliteName();
-  for (const model::Worker& w : s.workers) {
-    if ((w.sqlite.empty() ? own : w.sqlite).ends_with("-shm")) return kExpectedPointsPerStepShm;
-  }
-  return kExpectedPointsPerStep;
+  if (!RunsShmBuild(s)) return kExpectedPointsPerStep;
+  return s.config.call_points ? kExpectedPointsPerStepShmCalls : kExpectedPointsPerStepShm;
 }
 
 namespace {
@@ -42,8 +43,14 @@ std::FILE* g_slice_log = nullptr;
 std::vector<SliceRecord>* g_slice_recorder = nullptr;
 
 // "shm-lock db 65793"; for the shm-instrumented builds' accesses, the
-// wal-index field: "shm-read nBackfill (96)", "shm-write aReadMark+4 (104)".
-std::string DescribeEvent(const EventInfo& e) {
+// wal-index field: "shm-read nBackfill (96)", "shm-write aReadMark+4 (104)";
+// for their wal.c function entries, the function of `build` (the worker's):
+// "call walTryBeginRead (68)".
+std::string DescribeEvent(const EventInfo& e, const std::string& build) {
+  if (e.event == VfsEvent::kCall) {
+    const std::string name = WalFunctionName(e.arg, build);
+    return "call " + (name.empty() ? "?" : name) + " (" + std::to_string(e.arg) + ")";
+  }
   if (e.event == VfsEvent::kShmRead || e.event == VfsEvent::kShmWrite) {
     int64_t within = 0;
     const char* field = ShmFieldName(e.arg, &within);
@@ -107,7 +114,9 @@ class Interleaver {
       if (g_slice_recorder) g_slice_recorder->push_back({w, step, slice.finished, slice.event});
       if (g_slice_log) {
         const std::string what = slice.finished ? "-> " + model::Describe(s_.steps[step].op.kind, slice.result)
-                                                : "@ " + DescribeEvent(slice.event);
+                                                : "@ " + DescribeEvent(slice.event, s_.workers[w].sqlite.empty()
+                                                                             ? BuildSqliteName()
+                                                                             : s_.workers[w].sqlite);
         std::fprintf(g_slice_log, "  slice %-6lld %-4s step %-4lld %-26s %s\n", static_cast<long long>(r_.yields),
                      s_.workers[w].name.c_str(), static_cast<long long>(step),
                      model::PrintStep(s_, s_.steps[step]).c_str(), what.c_str());

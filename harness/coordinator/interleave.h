@@ -41,7 +41,8 @@ inline constexpr int64_t kMaxSlicesPerStep = 5000;
 // PCT's change points are drawn over ExpectedPointsPerStep(s) points per
 // step: the mean number of preemption points per op of the kind of build
 // the schedule's workers run (plain: VFS events; V-shm: also every
-// wal-index load and store), measured as yields / steps of `harvey fuzz
+// wal-index load and store, and with call_points every wal.c function
+// entry), measured as yields / steps of `harvey fuzz
 // --policy pct:3 --json` (values and figures in interleave.cc). Too low an
 // estimate puts every change point in the first part of a run (no late
 // preemption); too high, some past its end (fewer than D-1 priority

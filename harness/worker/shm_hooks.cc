@@ -1,6 +1,7 @@
-// The callbacks of clang's SanitizerCoverage for the shm-instrumented SQLite
-// (harvey-sqlite-V-shm; cmake/HarveySqlite.cmake compiles only sqlite3.c
-// with -fsanitize-coverage=trace-pc-guard,trace-loads,trace-stores).
+// The callbacks of clang's SanitizerCoverage and -finstrument-functions for
+// the shm-instrumented SQLite (harvey-sqlite-V-shm; cmake/HarveySqlite.cmake
+// compiles only sqlite3.c with -fsanitize-coverage=trace-pc-guard,
+// trace-loads,trace-stores -finstrument-functions).
 // Linked only into those executables: the other builds have no
 // instrumented code, and the libFuzzer build defines these symbols itself.
 //
@@ -11,6 +12,13 @@
 // address returns after one compare. The report goes to the thread's
 // VfsListener, which is harness code (not instrumented), so it cannot come
 // back here (ReportShmAccess guards against it anyway).
+//
+// Function entries: clang calls __cyg_profile_func_enter(fn, site) at the
+// entry of every SQLite function, and where a function was inlined, at the
+// start of its inlined body (the calls are placed before inlining). The
+// entry of a wal.c function (wal_functions.h: a lookup of fn among ~80
+// addresses, after one range compare) is a preemption point, `call` with
+// the function's index as argument; every other function returns there.
 //
 // Code entered: trace-pc-guard gives every edge of SQLite's code a guard;
 // the first hit of each with reach counting on (reach.h) records its pc
@@ -23,6 +31,7 @@
 #include "harness/worker/shm_copy.h"
 #include "harness/worker/shm_regions.h"
 #include "harness/worker/vfs_shim.h"
+#include "harness/worker/wal_functions.h"
 
 namespace {
 
@@ -59,6 +68,13 @@ HARVEY_SHM_HOOK(4, uint32_t)
 HARVEY_SHM_HOOK(8, uint64_t)
 HARVEY_SHM_HOOK(16, __int128)
 #undef HARVEY_SHM_HOOK
+
+void __cyg_profile_func_enter(void* fn, void*) {
+  const int index = harvey::harness::WalFunctionIndex(fn);
+  if (index < 0) [[likely]] return;
+  harvey::harness::ReportCall(index, __builtin_return_address(0));
+}
+void __cyg_profile_func_exit(void*, void*) {}
 
 }  // extern "C"
 

@@ -125,6 +125,14 @@ void ApplySqlite(model::Schedule* s, std::string_view spec) {
   }
 }
 
+bool RunsShmBuild(const model::Schedule& s) {
+  const std::string own = BuildSqliteName();
+  for (const model::Worker& w : s.workers) {
+    if ((w.sqlite.empty() ? own : w.sqlite).ends_with("-shm")) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> ScheduleSqlites(const model::Schedule& s) {
   std::vector<std::string> out;
   for (const model::Worker& w : s.workers) {

@@ -66,6 +66,11 @@ void ApplySqlite(model::Schedule* s, std::string_view spec);
 // line with *exit_code 3.
 std::string CheckScheduleSqlite(const model::Schedule& s, int* exit_code);
 
+// Whether a worker of `s` runs a V-shm build: its `sqlite` line, or this
+// process's own build for a worker without one (a forked worker or an
+// inproc thread runs it).
+bool RunsShmBuild(const model::Schedule& s);
+
 // The builds of `s`'s workers, in worker order, without repeats.
 std::vector<std::string> ScheduleSqlites(const model::Schedule& s);
 

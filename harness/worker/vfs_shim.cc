@@ -533,14 +533,17 @@ void SeedVfs(uint64_t seed) {
 
 void SetVfsListener(VfsListener* listener) { tls_listener = listener; }
 VfsListener* GetVfsListener() { return tls_listener; }
-void ReportShmAccess(bool write, int64_t offset, const void* pc) {
+namespace {
+
+// An event of the instrumented SQLite (a wal-index access, a wal.c function
+// entry) made by its code at `pc`.
+void ReportInstrumented(VfsEvent e, int64_t arg, const void* pc) {
   // The listener is harness code (not instrumented), so an access it makes
   // cannot come back here; this flag guards against it anyway, for every
-  // caller (the load/store hooks and the copies of shm_copy.h).
+  // caller (the hooks of shm_hooks.cc and the copies of shm_copy.h).
   thread_local bool t_reporting = false;
   if (t_reporting) return;
   t_reporting = true;
-  const VfsEvent e = write ? VfsEvent::kShmWrite : VfsEvent::kShmRead;
   if (ReachOn()) {
     // Above this frame: the coverage hook, or a copy and its wrapper
     // (shm_copy.h), then SQLite at pc and its callers. Recorded from pc.
@@ -555,9 +558,17 @@ void ReportShmAccess(bool write, int64_t offset, const void* pc) {
       NoteReach(static_cast<uint32_t>(e), &pc, 1);  // (no unwind information: the access site alone)
     }
   }
-  if (VfsListener* l = tls_listener) l->OnEvent(e, FileRole::kDb, offset);
+  if (VfsListener* l = tls_listener) l->OnEvent(e, FileRole::kDb, arg);
   t_reporting = false;
 }
+
+}  // namespace
+
+void ReportShmAccess(bool write, int64_t offset, const void* pc) {
+  ReportInstrumented(write ? VfsEvent::kShmWrite : VfsEvent::kShmRead, offset, pc);
+}
+
+void ReportCall(int64_t index, const void* pc) { ReportInstrumented(VfsEvent::kCall, index, pc); }
 
 void SetVfsFsyncLies(bool lies) { g_fsync_lies.store(lies, std::memory_order_relaxed); }
 
@@ -585,6 +596,7 @@ const char* ToString(VfsEvent e) {
     case VfsEvent::kFileClose: return "file-close";
     case VfsEvent::kFileDelete: return "file-delete";
     case VfsEvent::kFileAccess: return "file-access";
+    case VfsEvent::kCall: return "call";
     case VfsEvent::kCount: break;
   }
   return "?";

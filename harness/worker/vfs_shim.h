@@ -76,6 +76,10 @@ enum class VfsEvent : uint8_t {
   kFileClose,
   kFileDelete,
   kFileAccess,
+  // The entry of a wal.c function (only in an shm-instrumented build:
+  // -finstrument-functions; wal_functions.h). arg: the function's index in
+  // the build's sorted list of wal.c functions (WalFunctionName).
+  kCall,
   kCount,
 };
 const char* ToString(VfsEvent e);  // "write", "sync", "shm-lock", ...
@@ -122,6 +126,9 @@ VfsListener* GetVfsListener();
 // only): reported like any VFS event (kShmRead/kShmWrite, role kDb). A call
 // made while one is being reported on this thread is dropped.
 void ReportShmAccess(bool write, int64_t offset, const void* pc);
+// The entry of wal.c function `index` (wal_functions.h), from its code at
+// `pc` (shm_hooks.cc): reported as kCall, role kDb, the same way.
+void ReportCall(int64_t index, const void* pc);
 
 // Fault-injection hook (per process, default false). When true, xSync reports
 // success without syncing — a calibration defect: a checker that cannot tell

@@ -112,7 +112,7 @@ void Put(Encoder& e, const model::Config& c) {
   e.U64(c.page_size).U64(static_cast<uint64_t>(c.synchronous)).U64(c.wal_autocheckpoint)
       .I64(c.cache_size).U64(c.seed).U64(static_cast<uint64_t>(c.defect)).U64(c.sector_size)
       .I64(c.journal_size_limit).I64(c.mmap_size).U64(c.checkpoint_on_close ? 1 : 0)
-      .I64(c.busy_timeout).U64(static_cast<uint64_t>(c.secure_delete));
+      .I64(c.busy_timeout).U64(static_cast<uint64_t>(c.secure_delete)).U64(c.call_points ? 1 : 0);
 }
 
 model::Config GetConfig(Decoder& d) {
@@ -129,6 +129,7 @@ model::Config GetConfig(Decoder& d) {
   c.checkpoint_on_close = d.U64() != 0;
   c.busy_timeout = static_cast<int32_t>(d.I64());
   c.secure_delete = static_cast<model::SecureDelete>(d.U64());
+  c.call_points = d.U64() != 0;
   return c;
 }
 
