@@ -292,6 +292,26 @@ TEST(ShmBuild, WalFunctionEntriesArePointsNamedInShowAndKillable) {
   EXPECT_TRUE(std::regex_search(killed.output, std::regex("w2 scan +ok rows \\{1@0\\}"))) << killed.output;
 }
 
+// --reach counts a wal.c function entry as a point hit only in runs where
+// it can pause (config call_points on), on fork and inproc.
+TEST(ShmBuild, FuzzReachCountsCallsOnlyWhereTheyArePoints) {
+  REQUIRE_SHM_BUILD(v);
+  auto scratch = testing::MakeScratch();
+  ASSERT_TRUE(scratch);
+  for (const char* boundary : {"fork", "inproc"}) {
+    for (const char* calls : {"off", "on"}) {
+      const CommandResult r = RunCommand(
+          {HarveyBinary(), "fuzz", "--boundary", boundary, "--sqlite", v, "--policy", "pct:3", "--count", "2",
+           "--steps", "10", "--seed", "5", "--call-points", calls, "--reach", "--scratch", scratch->path(), "--out",
+           scratch->path() + "/findings"},
+          240000);
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      const bool counted = std::regex_search(r.output, std::regex("\n +call +[1-9][0-9]*\n"));
+      EXPECT_EQ(counted, std::string(calls) == "on") << boundary << " --call-points " << calls << "\n" << r.output;
+    }
+  }
+}
+
 // This process (the test binary) is no shm build: no list, no index; a
 // -shm build's list is its .wal-functions file, sorted, without the "os"
 // lines.

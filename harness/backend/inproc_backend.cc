@@ -29,6 +29,7 @@ class PolicyListener : public VfsListener {
 InprocBackend::~InprocBackend() {
   threads_.clear();  // before the connections their ops use
   SetVfsFsyncLies(false);
+  SetCallPoints(false);
 }
 
 std::string InprocBackend::Begin(const model::Schedule& s, const std::string& db_path) {
@@ -45,6 +46,7 @@ std::string InprocBackend::Begin(const model::Schedule& s, const std::string& db
   config_ = s.config;
   SetDurabilityTracking(model::HasOp(s, model::OpKind::kPowerLoss));
   SetVfsFsyncLies(s.config.defect == model::Defect::kFsyncLies);
+  SetCallPoints(s.config.call_points);
   SeedVfs(WorkerSeed(s.config.seed, 0));
   for (size_t i = 0; i < s.workers.size(); ++i) {
     conns_.push_back(std::make_unique<Connection>());
@@ -108,6 +110,7 @@ std::vector<SqliteBuild> InprocBackend::Sqlite() const {
 VerifyResult InprocBackend::Finish() {
   conns_.clear();
   SetVfsFsyncLies(false);
+  SetCallPoints(false);
   return Verify(db_path_, config_);
 }
 

@@ -535,16 +535,18 @@ void SetVfsListener(VfsListener* listener) { tls_listener = listener; }
 VfsListener* GetVfsListener() { return tls_listener; }
 namespace {
 
+std::atomic<bool> g_call_points{false};
+
 // An event of the instrumented SQLite (a wal-index access, a wal.c function
-// entry) made by its code at `pc`.
-void ReportInstrumented(VfsEvent e, int64_t arg, const void* pc) {
+// entry) made by its code at `pc`; counted by reach if `reach`.
+void ReportInstrumented(VfsEvent e, int64_t arg, const void* pc, bool reach) {
   // The listener is harness code (not instrumented), so an access it makes
   // cannot come back here; this flag guards against it anyway, for every
   // caller (the hooks of shm_hooks.cc and the copies of shm_copy.h).
   thread_local bool t_reporting = false;
   if (t_reporting) return;
   t_reporting = true;
-  if (ReachOn()) {
+  if (reach && ReachOn()) {
     // Above this frame: the coverage hook, or a copy and its wrapper
     // (shm_copy.h), then SQLite at pc and its callers. Recorded from pc.
     constexpr int kExtra = 4;
@@ -565,10 +567,14 @@ void ReportInstrumented(VfsEvent e, int64_t arg, const void* pc) {
 }  // namespace
 
 void ReportShmAccess(bool write, int64_t offset, const void* pc) {
-  ReportInstrumented(write ? VfsEvent::kShmWrite : VfsEvent::kShmRead, offset, pc);
+  ReportInstrumented(write ? VfsEvent::kShmWrite : VfsEvent::kShmRead, offset, pc, true);
 }
 
-void ReportCall(int64_t index, const void* pc) { ReportInstrumented(VfsEvent::kCall, index, pc); }
+void ReportCall(int64_t index, const void* pc) {
+  ReportInstrumented(VfsEvent::kCall, index, pc, g_call_points.load(std::memory_order_relaxed));
+}
+
+void SetCallPoints(bool on) { g_call_points.store(on, std::memory_order_relaxed); }
 
 void SetVfsFsyncLies(bool lies) { g_fsync_lies.store(lies, std::memory_order_relaxed); }
 

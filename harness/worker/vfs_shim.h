@@ -127,8 +127,14 @@ VfsListener* GetVfsListener();
 // made while one is being reported on this thread is dropped.
 void ReportShmAccess(bool write, int64_t offset, const void* pc);
 // The entry of wal.c function `index` (wal_functions.h), from its code at
-// `pc` (shm_hooks.cc): reported as kCall, role kDb, the same way.
+// `pc` (shm_hooks.cc): reported as kCall, role kDb, the same way, except
+// that reach (reach.h) counts it only while SetCallPoints(true): a call is a
+// preemption point only in a run with `config call_points on` (the
+// listener still gets every call, for `kill at call K`).
 void ReportCall(int64_t index, const void* pc);
+// Per process (default false): the current run's config call_points. Set
+// by a worker at each Reset, and by the inproc backend per schedule.
+void SetCallPoints(bool on);
 
 // Fault-injection hook (per process, default false). When true, xSync reports
 // success without syncing — a calibration defect: a checker that cannot tell

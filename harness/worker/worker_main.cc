@@ -78,6 +78,7 @@ int WorkerMain(int fd, const WorkerLimits& limits) {
         conn.Close();
         SetDurabilityTracking(track);
         SetVfsFsyncLies(config.defect == model::Defect::kFsyncLies);
+        SetCallPoints(config.call_points);
         SeedVfs(WorkerSeed(config.seed, index, incarnation));
         std::string error;
         if (mode == 2) {
