@@ -3,6 +3,7 @@
 #include <link.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -78,8 +79,18 @@ int WalFunctionIndex(const void* fn) {
   static const Table table = Build();
   const uintptr_t a = reinterpret_cast<uintptr_t>(fn);
   if (a < table.lo || a > table.hi) return -1;
+  // Every SQLite function entry asks: a direct-mapped cache of answers in
+  // front of the binary search, one word per slot (address << 16 | index + 1;
+  // user-space addresses fit in 48 bits), so racing threads see a whole
+  // answer or a miss.
+  static std::atomic<uint64_t> cache[1024];
+  std::atomic<uint64_t>& slot = cache[(a >> 4) & 1023];
+  const uint64_t hit = slot.load(std::memory_order_relaxed);
+  if (hit >> 16 == a) return static_cast<int>(hit & 0xffff) - 1;
   auto it = std::lower_bound(table.by_address.begin(), table.by_address.end(), std::make_pair(a, -1));
-  return it != table.by_address.end() && it->first == a ? it->second : -1;
+  const int index = it != table.by_address.end() && it->first == a ? it->second : -1;
+  slot.store(static_cast<uint64_t>(a) << 16 | static_cast<uint64_t>(index + 1), std::memory_order_relaxed);
+  return index;
 }
 
 std::string WalFunctionName(int64_t index, const std::string& build) {
