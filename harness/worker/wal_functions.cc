@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -13,7 +14,7 @@
 #include "harness/os/elf_symbols.h"
 #include "harness/worker/sqlite_build.h"
 
-// Defined (a generated C file, ci/wal-functions-source) only in the
+// Defined (a generated C++ file, ci/wal-functions-source) only in the
 // shm-instrumented executables: "name\nname\n...", sorted.
 extern "C" [[gnu::weak]] const char harvey_wal_function_names[];
 
@@ -60,6 +61,11 @@ Table Build() {
   if (!t.by_address.empty()) {
     t.lo = t.by_address.front().first;
     t.hi = t.by_address.back().first;
+  } else {
+    // Not silent: runs go on (with no call events, so still exact), but the
+    // build lacks what its name promises.
+    std::fprintf(stderr, "harvey: no wal.c function found in this executable's symbols (%s): no `call` events\n",
+                 symbols.error().empty() ? "none of the listed names" : symbols.error().c_str());
   }
   return t;
 }
