@@ -45,7 +45,7 @@ std::vector<SliceRecord>* g_slice_recorder = nullptr;
 // "shm-lock db 65793"; for the shm-instrumented builds' accesses, the
 // wal-index field: "shm-read nBackfill (96)", "shm-write aReadMark+4 (104)";
 // for their wal.c function entries, the function of `build` (the worker's):
-// "call walTryBeginRead (68)".
+// "call walTryBeginRead (78)".
 std::string DescribeEvent(const EventInfo& e, const std::string& build) {
   if (e.event == VfsEvent::kCall) {
     const std::string name = WalFunctionName(e.arg, build);
