@@ -716,6 +716,9 @@ std::string CheckStep(const Schedule& s, const Step& step) {
 
 std::string CheckSqliteName(std::string_view name) { return CheckSqliteNameImpl(name); }
 
+bool ParseSynchronous(std::string_view keyword, Synchronous* out) { return Lookup(kSynchronousModes, keyword, out); }
+bool ParseSecureDelete(std::string_view keyword, SecureDelete* out) { return Lookup(kSecureDeletes, keyword, out); }
+
 Result<Schedule> ParseSchedule(std::string_view text, std::string_view filename) {
   return Parser(filename).Run(text);
 }

@@ -97,6 +97,11 @@ std::string PrintStep(const Schedule& s, const Step& step);
 // is wrong with it.
 std::string CheckSqliteName(std::string_view name);
 
+// The value a `config synchronous` / `config secure_delete` keyword names
+// (the same keywords, for command-line options); false if none.
+bool ParseSynchronous(std::string_view keyword, Synchronous* out);
+bool ParseSecureDelete(std::string_view keyword, SecureDelete* out);
+
 // Empty if `s` is valid (what Parse would accept), else what is wrong.
 std::string Validate(const Schedule& s);
 

@@ -306,5 +306,23 @@ TEST(ScheduleTest, EnumNames) {
   EXPECT_STREQ(ToString(OpKind(99)), "?");
 }
 
+// The command-line options take the config lines' keywords.
+TEST(FormatTest, OptionKeywordsAreTheConfigKeywords) {
+  Synchronous sync = Synchronous::kFull;
+  EXPECT_TRUE(ParseSynchronous("normal", &sync));
+  EXPECT_EQ(sync, Synchronous::kNormal);
+  EXPECT_TRUE(ParseSynchronous("off", &sync));
+  EXPECT_EQ(sync, Synchronous::kOff);
+  EXPECT_FALSE(ParseSynchronous("", &sync));
+  EXPECT_FALSE(ParseSynchronous("FULL", &sync));
+  EXPECT_EQ(sync, Synchronous::kOff) << "unchanged when not a keyword";
+  SecureDelete d = SecureDelete::kDefault;
+  for (SecureDelete want : {SecureDelete::kOff, SecureDelete::kOn, SecureDelete::kFast, SecureDelete::kDefault}) {
+    EXPECT_TRUE(ParseSecureDelete(ToString(want), &d));
+    EXPECT_EQ(d, want);
+  }
+  EXPECT_FALSE(ParseSecureDelete("yes", &d));
+}
+
 }  // namespace
 }  // namespace harvey::model

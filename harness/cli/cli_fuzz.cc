@@ -293,18 +293,13 @@ int CmdFuzz(const FuzzArgs& a, FuzzSite* site) {
                  a.boundary.c_str());
     return kExitUsage;
   }
-  if (a.synchronous == "off") spec.synchronous = model::Synchronous::kOff;
-  if (a.synchronous == "normal") spec.synchronous = model::Synchronous::kNormal;
-  if (a.synchronous == "full") spec.synchronous = model::Synchronous::kFull;
+  if (model::Synchronous s; model::ParseSynchronous(a.synchronous, &s)) spec.synchronous = s;
   spec.journal_size_limit = a.journal_size_limit;
   spec.mmap_size = a.mmap_size;
   if (!a.checkpoint_on_close.empty()) spec.checkpoint_on_close = a.checkpoint_on_close == "on";
   spec.busy_timeout = a.busy_timeout;
   if (!a.call_points.empty()) spec.call_points = a.call_points == "on";
-  for (model::SecureDelete d : {model::SecureDelete::kDefault, model::SecureDelete::kOff, model::SecureDelete::kOn,
-                                model::SecureDelete::kFast}) {
-    if (a.secure_delete == model::ToString(d)) spec.secure_delete = d;
-  }
+  if (model::SecureDelete d; model::ParseSecureDelete(a.secure_delete, &d)) spec.secure_delete = d;
   spec.episodes.episode_percent = a.episode_percent;
   if (parent_of_jobs) {
     backend.reset();
