@@ -114,9 +114,7 @@ class Interleaver {
       if (g_slice_recorder) g_slice_recorder->push_back({w, step, slice.finished, slice.event});
       if (g_slice_log) {
         const std::string what = slice.finished ? "-> " + model::Describe(s_.steps[step].op.kind, slice.result)
-                                                : "@ " + DescribeEvent(slice.event, s_.workers[w].sqlite.empty()
-                                                                             ? BuildSqliteName()
-                                                                             : s_.workers[w].sqlite);
+                                                : "@ " + DescribeEvent(slice.event, RunningSqlite(s_.workers[w]));
         std::fprintf(g_slice_log, "  slice %-6lld %-4s step %-4lld %-26s %s\n", static_cast<long long>(r_.yields),
                      s_.workers[w].name.c_str(), static_cast<long long>(step),
                      model::PrintStep(s_, s_.steps[step]).c_str(), what.c_str());

@@ -125,10 +125,11 @@ void ApplySqlite(model::Schedule* s, std::string_view spec) {
   }
 }
 
+std::string RunningSqlite(const model::Worker& w) { return w.sqlite.empty() ? BuildSqliteName() : w.sqlite; }
+
 bool RunsShmBuild(const model::Schedule& s) {
-  const std::string own = BuildSqliteName();
   for (const model::Worker& w : s.workers) {
-    if ((w.sqlite.empty() ? own : w.sqlite).ends_with("-shm")) return true;
+    if (RunningSqlite(w).ends_with("-shm")) return true;
   }
   return false;
 }

@@ -66,9 +66,13 @@ void ApplySqlite(model::Schedule* s, std::string_view spec);
 // line with *exit_code 3.
 std::string CheckScheduleSqlite(const model::Schedule& s, int* exit_code);
 
-// Whether a worker of `s` runs a V-shm build: its `sqlite` line, or this
-// process's own build for a worker without one (a forked worker or an
-// inproc thread runs it).
+// The build worker `w` runs when this process starts it: its `sqlite` line,
+// or this process's own build for a worker without one (a forked worker or
+// an inproc thread runs it). Unlike WorkerSqlite, which names a missing
+// line "system".
+std::string RunningSqlite(const model::Worker& w);
+
+// Whether a worker of `s` runs a V-shm build (RunningSqlite).
 bool RunsShmBuild(const model::Schedule& s);
 
 // The builds of `s`'s workers, in worker order, without repeats.
